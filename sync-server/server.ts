@@ -1,0 +1,239 @@
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { join } from 'node:path';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { CloseCode } from '../web/lib/shared/sync-protocol.ts';
+import { decodeDocName, isServerOwned } from '../web/lib/shared/doc-names.ts';
+import { openDocStore, type DocStore } from './doc-store.ts';
+import { DocRegistry } from './doc-registry.ts';
+import { CaseIndex } from './case-index.ts';
+import { MalformedMessage, type LiveDoc, type Peer } from './live-doc.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+export const SYNC_PATH_PREFIX = '/sync/';
+const KEEPALIVE_MS = 30_000;
+
+export interface SyncServerOptions {
+  /** Sync state lives in `<dataDir>/sync` (LevelDB). */
+  dataDir: string;
+  /** Largest accepted WebSocket message; bigger ones close the connection (code 1009). */
+  maxMessageBytes: number;
+  /** Attach to this HTTP server's upgrades instead of listening on a port of our own. */
+  server?: http.Server;
+  port?: number;
+  host?: string;
+  log?: Logger;
+  /** Replaces LevelDB, for tests that need a store that fails or is slow. */
+  store?: DocStore;
+}
+
+export interface SyncHealth {
+  ok: boolean;
+  documentsLoaded: number;
+  connections: number;
+}
+
+export interface SyncServer {
+  /** The port listened on, when the server has its own. */
+  readonly port: number | undefined;
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  health(): SyncHealth;
+  close(): Promise<void>;
+}
+
+export async function createSyncServer(options: SyncServerOptions): Promise<SyncServer> {
+  const log = options.log ?? createLogger('sync-server');
+  const store = options.store ?? (await openDocStore(join(options.dataDir, 'sync')));
+  let index: CaseIndex | undefined;
+  const registry = new DocRegistry({
+    store,
+    log,
+    onStored: (live) => index?.noteStored(live),
+  });
+  index = new CaseIndex({ registry, store, log });
+  await index.start();
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
+  wss.on('connection', (socket: WebSocket, req: http.IncomingMessage) =>
+    servePeer({ socket, req, registry, log }),
+  );
+  const keepalive = startKeepalive(wss);
+
+  const handleUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (!path.startsWith(SYNC_PATH_PREFIX)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+
+  let own: http.Server | undefined;
+  if (options.server) {
+    options.server.on('upgrade', handleUpgrade);
+  } else {
+    own = http.createServer((req, res) => {
+      const body = req.url === '/health' ? JSON.stringify(health()) : '{"error":"no_such_route"}';
+      res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+    own.on('upgrade', handleUpgrade);
+    await listen(own, options.port ?? 0, options.host);
+  }
+
+  function health(): SyncHealth {
+    return { ok: true, documentsLoaded: registry.loadedCount, connections: wss.clients.size };
+  }
+
+  return {
+    get port() {
+      const address = own?.address();
+      return typeof address === 'object' && address ? address.port : undefined;
+    },
+    handleUpgrade,
+    health,
+    async close() {
+      clearInterval(keepalive);
+      options.server?.off('upgrade', handleUpgrade);
+      for (const client of wss.clients) client.close(CloseCode.shuttingDown, 'server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await index.stop();
+      await registry.drain();
+      if (own) {
+        own.closeAllConnections();
+        await new Promise<void>((resolve) => own.close(() => resolve()));
+      }
+      if (!options.store) await store.close();
+    },
+  };
+}
+
+/**
+ * One WebSocket peer. Messages that arrive while the document is still loading are queued, so
+ * nobody is answered from an empty document before the stored one is in memory.
+ */
+function servePeer(ctx: {
+  socket: WebSocket;
+  req: http.IncomingMessage;
+  registry: DocRegistry;
+  log: Logger;
+}): void {
+  const { socket, req, registry, log } = ctx;
+  const raw = (req.url ?? '').split('?')[0]?.slice(SYNC_PATH_PREFIX.length) ?? '';
+  let name: string;
+  let readOnly: boolean;
+  try {
+    name = decodeURIComponent(raw);
+    readOnly = isServerOwned(decodeDocName(name));
+  } catch (err) {
+    log.warn('sync.rejected', { reason: (err as Error).message });
+    socket.close(CloseCode.invalidDocName, closeReason((err as Error).message));
+    return;
+  }
+
+  const peer: Peer = { socket, readOnly, awarenessIds: new Set() };
+  const queue: Uint8Array[] = [];
+  let live: LiveDoc | undefined;
+  let closed = false;
+
+  const handle = (doc: LiveDoc, data: Uint8Array): void => {
+    if (doc.failed) return;
+    try {
+      doc.receive(peer, data);
+    } catch (err) {
+      if (err instanceof MalformedMessage) {
+        log.warn('sync.malformed_message', { doc: name, error: err.message });
+        socket.close(CloseCode.malformedMessage, closeReason(`malformed message: ${err.message}`));
+      } else {
+        log.error('sync.message_failed', { doc: name, error: String(err) });
+        socket.close(1011, 'the server failed to handle the message');
+      }
+    }
+  };
+
+  socket.on('message', (data: RawData, isBinary: boolean) => {
+    if (!isBinary) {
+      socket.close(CloseCode.malformedMessage, 'text messages are not part of the sync protocol');
+      return;
+    }
+    const bytes = toBytes(data);
+    if (live) handle(live, bytes);
+    else queue.push(bytes);
+  });
+  socket.on('error', (err) => log.warn('sync.socket_error', { doc: name, error: err.message }));
+  socket.on('close', () => {
+    closed = true;
+    if (live) {
+      live.removePeer(peer);
+      registry.release(name, live);
+    }
+  });
+
+  registry.acquire(name).then(
+    (doc) => {
+      if (closed) {
+        registry.release(name, doc);
+        return;
+      }
+      live = doc;
+      doc.addPeer(peer);
+      for (const data of queue.splice(0)) handle(doc, data);
+    },
+    (err: unknown) => {
+      log.error('sync.load_failed', { doc: name, error: String(err) });
+      socket.close(CloseCode.storageFailure, 'the document could not be loaded; retrying');
+    },
+  );
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** WebSocket close reasons are limited to 123 bytes. */
+function closeReason(message: string): string {
+  const bytes = Buffer.from(message);
+  return bytes.length <= 123 ? message : `${bytes.subarray(0, 120).toString()}...`;
+}
+
+function startKeepalive(wss: WebSocketServer): NodeJS.Timeout {
+  const alive = new WeakSet<WebSocket>();
+  wss.on('connection', (socket: WebSocket) => {
+    alive.add(socket);
+    socket.on('pong', () => alive.add(socket));
+  });
+  const timer = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (!alive.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.delete(socket);
+      socket.ping();
+    }
+  }, KEEPALIVE_MS);
+  timer.unref();
+  return timer;
+}
+
+export function listen(server: http.Server, port: number, host?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') {
+        reject(new Error(`port ${port} is already in use (set PORT to a free port)`, { cause: err }));
+      } else if (err.code === 'EACCES') {
+        reject(new Error(`no permission to listen on port ${port}`, { cause: err }));
+      } else reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}

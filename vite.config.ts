@@ -1,0 +1,13 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  plugins: [sveltekit()],
+  server: {
+    // `vite dev` proxies the API and the sync socket to a running Exhibit server.
+    proxy: {
+      '/api': 'http://127.0.0.1:8080',
+      '/sync': { target: 'ws://127.0.0.1:8080', ws: true },
+    },
+  },
+});
