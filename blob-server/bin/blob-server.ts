@@ -1,0 +1,31 @@
+// Runs the blob/API server on its own (no PWA, no sync): `node --import tsx blob-server/bin/blob-server.ts`.
+import { readBlobConfig } from '../config.ts';
+import { createBlobServer } from '../server.ts';
+import { createBlobStore } from '../storage/index.ts';
+import { ensureWritableDir } from '../../sync-server/data-dir.ts';
+import { createLogger } from '../../sync-server/logger.ts';
+import { runUntilSignal } from '../../sync-server/process.ts';
+
+await runUntilSignal('blob-server', async () => {
+  const config = readBlobConfig();
+  const log = createLogger('blob-server', config.logLevel);
+  if (config.store.kind === 'fs') await ensureWritableDir(config.store.dir, 'DATA_DIR');
+  const store = await createBlobStore(config.store);
+  const server = await createBlobServer({
+    store,
+    maxUploadBytes: config.maxUploadBytes,
+    port: config.port,
+    host: config.host,
+    log,
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  log.info('blob.listening', { port: server.port, storage: config.store.kind });
+  return {
+    async close() {
+      await server.close();
+      await store.close();
+    },
+  };
+});

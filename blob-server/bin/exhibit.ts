@@ -1,0 +1,53 @@
+// The whole system in one process: the PWA, the blob/API server and the sync endpoint on PORT.
+// `npm start` builds the PWA and runs this; `node --import tsx blob-server/bin/exhibit.ts` runs it alone.
+import { join } from 'node:path';
+import { readBlobConfig } from '../config.ts';
+import { createBlobServer } from '../server.ts';
+import { createBlobStore } from '../storage/index.ts';
+import { readSyncConfig } from '../../sync-server/config.ts';
+import { ensureWritableDir } from '../../sync-server/data-dir.ts';
+import { createLogger } from '../../sync-server/logger.ts';
+import { createSyncServer, type SyncServer } from '../../sync-server/server.ts';
+import { runUntilSignal } from '../../sync-server/process.ts';
+
+await runUntilSignal('exhibit', async () => {
+  const config = readBlobConfig();
+  const syncConfig = readSyncConfig({ ...process.env, PORT: String(config.port) });
+  const log = createLogger('exhibit', config.logLevel);
+  const dataDir = await ensureWritableDir(config.dataDir, 'DATA_DIR');
+  const store = await createBlobStore(
+    config.store.kind === 'fs' ? { kind: 'fs', dir: join(dataDir, 'blobs') } : config.store,
+  );
+  let sync: SyncServer | undefined;
+  const blob = await createBlobServer({
+    store,
+    maxUploadBytes: config.maxUploadBytes,
+    webRoot: config.webRoot,
+    port: config.port,
+    host: config.host,
+    log,
+    syncHealth: () => sync?.health(),
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  sync = await createSyncServer({
+    dataDir,
+    server: blob.httpServer,
+    maxMessageBytes: syncConfig.SYNC_MAX_MESSAGE_BYTES,
+    log,
+  });
+  log.info('exhibit.listening', {
+    url: `http://${config.host ?? 'localhost'}:${blob.port}/`,
+    dataDir,
+    storage: config.store.kind,
+  });
+  const running = sync;
+  return {
+    async close() {
+      await running.close();
+      await blob.close();
+      await store.close();
+    },
+  };
+});

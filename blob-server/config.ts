@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { parseEnv, syncConfigSchema } from '../sync-server/config.ts';
+import { ConfigError } from '../sync-server/data-dir.ts';
+
+const bytes = z.coerce.number({ error: 'must be a number of bytes' }).int().positive('must be positive');
+
+const blobSchema = z.object({
+  PORT: syncConfigSchema.shape.PORT.unwrap().default(8080),
+  HOST: syncConfigSchema.shape.HOST,
+  DATA_DIR: syncConfigSchema.shape.DATA_DIR,
+  LOG_LEVEL: syncConfigSchema.shape.LOG_LEVEL,
+  WEB_ROOT: z.string().min(1).default('./build'),
+  MAX_UPLOAD_BYTES: bytes.default(1024 * 1024 * 1024),
+  S3_ENDPOINT: z.url({ error: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
+  S3_ACCESS_KEY: z.string().min(1).optional(),
+  S3_SECRET_KEY: z.string().min(1).optional(),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
+    .default('exhibit'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+});
+
+export type BlobStoreChoice =
+  | { kind: 'fs'; dir: string }
+  | {
+      kind: 's3';
+      endPoint: string;
+      accessKey: string;
+      secretKey: string;
+      bucket: string;
+      region: string;
+    };
+
+export interface BlobConfig {
+  port: number;
+  host: string | undefined;
+  dataDir: string;
+  logLevel: 'info' | 'warn' | 'error' | 'silent';
+  webRoot: string;
+  maxUploadBytes: number;
+  /** S3 when S3_ENDPOINT is set, else files under DATA_DIR/blobs. */
+  store: BlobStoreChoice;
+}
+
+export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig {
+  const raw = parseEnv(blobSchema, env);
+  return {
+    port: raw.PORT,
+    host: raw.HOST,
+    dataDir: raw.DATA_DIR,
+    logLevel: raw.LOG_LEVEL,
+    webRoot: raw.WEB_ROOT,
+    maxUploadBytes: raw.MAX_UPLOAD_BYTES,
+    store: storeChoice(raw),
+  };
+}
+
+function storeChoice(raw: z.infer<typeof blobSchema>): BlobStoreChoice {
+  const anyS3 = raw.S3_ENDPOINT ?? raw.S3_ACCESS_KEY ?? raw.S3_SECRET_KEY;
+  if (!anyS3) return { kind: 'fs', dir: `${raw.DATA_DIR}/blobs` };
+  const missing = (['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const).filter((k) => !raw[k]);
+  if (missing.length > 0) {
+    throw new ConfigError(`invalid configuration: S3 storage also needs ${missing.join(', ')}`);
+  }
+  return {
+    kind: 's3',
+    endPoint: raw.S3_ENDPOINT as string,
+    accessKey: raw.S3_ACCESS_KEY as string,
+    secretKey: raw.S3_SECRET_KEY as string,
+    bucket: raw.S3_BUCKET,
+    region: raw.S3_REGION,
+  };
+}

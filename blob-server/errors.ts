@@ -1,0 +1,65 @@
+/**
+ * Named errors for everything the blob/API server refuses or fails at. Each carries the HTTP
+ * status it maps to (in one place: `httpStatusOf`) and a message meant for the caller.
+ */
+export class ExhibitError extends Error {
+  readonly status: number = 500;
+  /** Stable machine-readable code, sent as `error` in JSON responses. */
+  readonly code: string = 'internal_error';
+}
+
+export class BadRequest extends ExhibitError {
+  override readonly status = 400;
+  override readonly code = 'bad_request';
+}
+
+export class InvalidKey extends ExhibitError {
+  override readonly status = 400;
+  override readonly code = 'invalid_key';
+}
+
+export class BlobNotFound extends ExhibitError {
+  override readonly status = 404;
+  override readonly code = 'not_found';
+}
+
+export class RouteNotFound extends ExhibitError {
+  override readonly status = 404;
+  override readonly code = 'no_such_route';
+}
+
+export class PayloadTooLarge extends ExhibitError {
+  override readonly status = 413;
+  override readonly code = 'payload_too_large';
+}
+
+export class RangeNotSatisfiable extends ExhibitError {
+  override readonly status = 416;
+  override readonly code = 'range_not_satisfiable';
+}
+
+export class ChecksumMismatch extends ExhibitError {
+  override readonly status = 422;
+  override readonly code = 'checksum_mismatch';
+}
+
+/** The storage backend cannot be reached or refused the operation. */
+export class StorageUnavailable extends ExhibitError {
+  override readonly status = 503;
+  override readonly code = 'storage_unavailable';
+}
+
+export function httpStatusOf(err: unknown): number {
+  if (err instanceof ExhibitError) return err.status;
+  if (isBodyParserError(err)) return err.status;
+  return 500;
+}
+
+function isBodyParserError(err: unknown): err is { status: number; type: string } {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { status?: unknown }).status === 'number' &&
+    typeof (err as { type?: unknown }).type === 'string'
+  );
+}

@@ -1,0 +1,180 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import express, { type Request, type Response, type Router } from 'express';
+import type { BlobStore } from '../storage/blob-store.ts';
+import { sha256Key } from '../storage/keys.ts';
+import {
+  BadRequest,
+  BlobNotFound,
+  ChecksumMismatch,
+  PayloadTooLarge,
+  RangeNotSatisfiable,
+} from '../errors.ts';
+import type { Logger } from '../../sync-server/logger.ts';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * Evidence bytes, content-addressed by SHA-256: `PUT /api/blobs/<sha256>` stores a file whose
+ * digest the client computed, and the server stores it only if its own digest agrees.
+ * Files larger than one request should carry go through resumable uploads (`/api/uploads`).
+ */
+export function blobRoutes(options: {
+  store: BlobStore;
+  maxUploadBytes: number;
+  log: Logger;
+}): Router {
+  const { store, maxUploadBytes, log } = options;
+  const router = express.Router();
+
+  router.put('/:sha256', async (req, res) => {
+    const expected = parseDigest(req.params.sha256);
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > maxUploadBytes) {
+      throw new PayloadTooLarge(
+        `the file is ${declared} bytes; this server accepts at most ${maxUploadBytes} bytes in one request`,
+      );
+    }
+    const key = sha256Key(expected);
+    const incoming = `incoming/${randomUUID()}`;
+    const contentType = safeContentType(req.headers['content-type']);
+    const digest = new DigestAndLimit(maxUploadBytes);
+    try {
+      await Promise.all([
+        pipeline(req, digest),
+        store.put(incoming, digest, {
+          contentType,
+          ...(declared !== undefined ? { size: Number(declared) } : {}),
+        }),
+      ]);
+    } catch (err) {
+      await store.delete(incoming).catch(() => undefined);
+      if (digest.overLimit) {
+        throw new PayloadTooLarge(`the file is larger than ${maxUploadBytes} bytes`);
+      }
+      throw err;
+    }
+    const actual = digest.hex();
+    if (actual !== expected) {
+      await store.delete(incoming);
+      log.warn('blob.checksum_mismatch', { expected, actual, size: digest.size });
+      throw new ChecksumMismatch(
+        `the server computed SHA-256 ${actual} for the ${digest.size} bytes it received, not ${expected}; the file was not stored`,
+      );
+    }
+    const existing = await store.stat(key);
+    if (existing) {
+      await store.delete(incoming);
+      res.status(200).json({ sha256: actual, size: existing.size, created: false });
+      return;
+    }
+    await store.copy(incoming, key);
+    await store.delete(incoming);
+    log.info('blob.stored', { sha256: actual, size: digest.size });
+    res.status(201).json({ sha256: actual, size: digest.size, created: true });
+  });
+
+  const read = async (req: Request, res: Response, withBody: boolean) => {
+    const sha256 = parseDigest(req.params.sha256);
+    const key = sha256Key(sha256);
+    const etag = `"${sha256}"`;
+    const info = await store.stat(key);
+    if (!info) throw new BlobNotFound(`no stored file has SHA-256 ${sha256}`);
+    res.setHeader('ETag', etag);
+    res.setHeader('Accept-Ranges', 'bytes');
+    res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+    // Evidence may be hostile (HTML, SVG with scripts): never let it run in our origin.
+    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Type', info.contentType);
+    const filename = typeof req.query.filename === 'string' ? req.query.filename : undefined;
+    res.setHeader('Content-Disposition', contentDisposition(filename ?? sha256));
+    if (req.headers['if-none-match'] === etag) {
+      res.status(304).end();
+      return;
+    }
+    const range = requestedRange(req, info.size);
+    if (!withBody) {
+      res.setHeader('Content-Length', range ? range.end - range.start + 1 : info.size);
+      res.status(range ? 206 : 200).end();
+      return;
+    }
+    const blob = await store.get(key, range);
+    if (range) {
+      res.status(206);
+      res.setHeader('Content-Range', `bytes ${blob.start}-${blob.end}/${blob.size}`);
+    }
+    res.setHeader('Content-Length', blob.size === 0 ? 0 : blob.end - blob.start + 1);
+    await pipeline(blob.body, res).catch((err: unknown) => {
+      // The reader going away mid-download is normal; anything else is worth a line.
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+        log.warn('blob.download_failed', { sha256, error: String(err) });
+      }
+    });
+  };
+  router.get('/:sha256', (req, res) => read(req, res, true));
+  router.head('/:sha256', (req, res) => read(req, res, false));
+
+  return router;
+}
+
+function parseDigest(value: unknown): string {
+  if (typeof value !== 'string' || !SHA256_HEX.test(value)) {
+    throw new BadRequest('the address must end in a SHA-256 digest: 64 lowercase hexadecimal digits');
+  }
+  return value;
+}
+
+function requestedRange(req: Request, size: number): { start: number; end: number } | undefined {
+  if (!req.headers.range) return undefined;
+  const ranges = req.range(size, { combine: true });
+  if (ranges === -2) throw new BadRequest(`malformed Range header "${req.headers.range}"`);
+  if (ranges === -1 || ranges === undefined || ranges.type !== 'bytes' || ranges.length !== 1) {
+    throw new RangeNotSatisfiable(
+      `the range "${req.headers.range}" is outside the file's ${size} bytes (one byte range allowed)`,
+    );
+  }
+  const [range] = ranges;
+  return range ? { start: range.start, end: range.end } : undefined;
+}
+
+function safeContentType(value: string | undefined): string {
+  // Anything a client claims is kept, if it is a syntactically plain media type.
+  return value && /^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/.test(value) && value.length < 200
+    ? value
+    : 'application/octet-stream';
+}
+
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+/** Passes bytes through while hashing and counting them; errors once over the limit. */
+class DigestAndLimit extends Transform {
+  readonly #hash = createHash('sha256');
+  readonly #limit: number;
+  size = 0;
+  overLimit = false;
+
+  constructor(limit: number) {
+    super();
+    this.#limit = limit;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.#limit) {
+      this.overLimit = true;
+      done(new PayloadTooLarge(`the file is larger than ${this.#limit} bytes`));
+      return;
+    }
+    this.#hash.update(chunk);
+    done(null, chunk);
+  }
+
+  hex(): string {
+    return this.#hash.digest('hex');
+  }
+}

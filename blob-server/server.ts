@@ -1,0 +1,116 @@
+import http from 'node:http';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { BlobStore } from './storage/blob-store.ts';
+import { blobRoutes } from './routes/blobs.ts';
+import { ExhibitError, RouteNotFound, httpStatusOf } from './errors.ts';
+import { createLogger, type Logger } from '../sync-server/logger.ts';
+import { listen } from '../sync-server/server.ts';
+import type { SyncHealth } from '../sync-server/server.ts';
+
+export interface BlobServerOptions {
+  store: BlobStore;
+  /** Largest body a single PUT may carry. */
+  maxUploadBytes: number;
+  /** The built PWA; when set, it is served with an SPA fallback to index.html. */
+  webRoot?: string;
+  port?: number;
+  host?: string;
+  log?: Logger;
+  /** The sync-server's health, when it runs in this process. */
+  syncHealth?: () => SyncHealth | undefined;
+}
+
+export interface BlobServer {
+  readonly httpServer: http.Server;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function createBlobServer(options: BlobServerOptions): Promise<BlobServer> {
+  const log = options.log ?? createLogger('blob-server');
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    next();
+  });
+
+  app.get('/api/health', async (_req, res) => {
+    const storage = await options.store.health();
+    const sync = options.syncHealth?.();
+    const ok = storage.ok && (sync?.ok ?? true);
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ok' : 'degraded',
+      storage: { backend: options.store.kind, ...storage },
+      sync: sync ?? { ok: true, detail: 'runs as a separate service' },
+    });
+  });
+  app.use(
+    '/api/blobs',
+    blobRoutes({ store: options.store, maxUploadBytes: options.maxUploadBytes, log }),
+  );
+  app.use('/api', (req) => {
+    throw new RouteNotFound(`no API route ${req.method} ${req.originalUrl}`);
+  });
+
+  if (options.webRoot) mountPwa(app, resolve(options.webRoot));
+
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const status = httpStatusOf(err);
+    const code = err instanceof ExhibitError ? err.code : status === 500 ? 'internal_error' : 'bad_request';
+    const message =
+      status >= 500 && !(err instanceof ExhibitError)
+        ? 'the server failed to handle the request; it has been logged'
+        : (err as Error).message;
+    if (status >= 500) log.error('http.failed', { method: req.method, url: req.originalUrl, error: String(err) });
+    res.status(status).json({ error: code, message });
+  });
+
+  const httpServer = http.createServer(app);
+  await listen(httpServer, options.port ?? 0, options.host);
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+
+  return {
+    httpServer,
+    port,
+    async close() {
+      await new Promise<void>((done) => {
+        httpServer.close(() => done());
+        httpServer.closeIdleConnections();
+      });
+    },
+  };
+}
+
+/**
+ * The PWA shell: hashed assets cached for a year, everything else revalidated so a new release
+ * reaches users, and unknown paths answered with index.html for the client router.
+ */
+function mountPwa(app: express.Express, root: string): void {
+  const index = join(root, 'index.html');
+  if (!existsSync(index)) {
+    throw new Error(`WEB_ROOT=${root} has no index.html; run "npm run build" first`);
+  }
+  app.use(
+    express.static(root, {
+      index: false,
+      setHeaders(res, path) {
+        const immutable = path.includes(`${join(root, '_app', 'immutable')}`);
+        res.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    }),
+  );
+  app.get(/^\/(?!api\/|sync\/).*/, (_req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile(index);
+  });
+}
