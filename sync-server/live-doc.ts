@@ -169,7 +169,11 @@ export class LiveDoc {
   #receiveSync(peer: Peer, decoder: decoding.Decoder): void {
     const subtype = decoding.peekVarUint(decoder);
     if (subtype !== syncProtocol.messageYjsSyncStep1 && peer.readOnly) {
-      this.#log.warn('sync.write_dropped', { doc: this.name, reason: 'read-only connection' });
+      decoding.readVarUint(decoder);
+      // Every client answers our sync step 1 with its own diff, usually empty: not a write.
+      if (!isEmptyUpdate(decoding.readVarUint8Array(decoder))) {
+        this.#log.warn('sync.write_dropped', { doc: this.name, reason: 'read-only connection' });
+      }
       return;
     }
     const encoder = encoding.createEncoder();
@@ -197,6 +201,11 @@ export class LiveDoc {
     this.awareness.destroy();
     this.doc.destroy();
   }
+}
+
+function isEmptyUpdate(update: Uint8Array): boolean {
+  const { structs, ds } = Y.decodeUpdate(update);
+  return structs.length === 0 && ds.clients.size === 0;
 }
 
 function encodeSync(write: (encoder: encoding.Encoder) => void): Uint8Array {

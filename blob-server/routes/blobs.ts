@@ -32,6 +32,8 @@ export function blobRoutes(options: {
     const expected = parseDigest(req.params.sha256);
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxUploadBytes) {
+      // Otherwise Node would read and discard the whole announced body to keep the connection.
+      res.setHeader('Connection', 'close');
       throw new PayloadTooLarge(
         `the file is ${declared} bytes; this server accepts at most ${maxUploadBytes} bytes in one request`,
       );
@@ -49,6 +51,8 @@ export function blobRoutes(options: {
         }),
       ]);
     } catch (err) {
+      // The rest of the body stays unread, so the connection cannot carry another request.
+      res.setHeader('Connection', 'close');
       await store.delete(incoming).catch(() => undefined);
       if (digest.overLimit) {
         throw new PayloadTooLarge(`the file is larger than ${maxUploadBytes} bytes`);
@@ -96,6 +100,7 @@ export function blobRoutes(options: {
     }
     const range = requestedRange(req, info.size);
     if (!withBody) {
+      if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
       res.setHeader('Content-Length', range ? range.end - range.start + 1 : info.size);
       res.status(range ? 206 : 200).end();
       return;
@@ -113,15 +118,18 @@ export function blobRoutes(options: {
       }
     });
   };
-  router.get('/:sha256', (req, res) => read(req, res, true));
+  // HEAD first: Express also routes HEAD to a GET route registered before it.
   router.head('/:sha256', (req, res) => read(req, res, false));
+  router.get('/:sha256', (req, res) => read(req, res, true));
 
   return router;
 }
 
 function parseDigest(value: unknown): string {
   if (typeof value !== 'string' || !SHA256_HEX.test(value)) {
-    throw new BadRequest('the address must end in a SHA-256 digest: 64 lowercase hexadecimal digits');
+    throw new BadRequest(
+      'the address must end in a SHA-256 digest: 64 lowercase hexadecimal digits',
+    );
   }
   return value;
 }
@@ -148,7 +156,12 @@ function safeContentType(value: string | undefined): string {
 
 function contentDisposition(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  // RFC 8187 allows fewer characters unescaped than encodeURIComponent leaves alone.
+  const encoded = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 /** Passes bytes through while hashing and counting them; errors once over the limit. */

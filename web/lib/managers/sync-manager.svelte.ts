@@ -5,12 +5,15 @@ import { liveQuery } from 'dexie';
 import { localDb } from '$lib/db/local-db';
 import { onSaved, stateVectorCovers } from '$lib/shared/sync-protocol';
 import { decodeDocName } from '$lib/shared/doc-names';
-import { isInitialised, readCaseSummary } from '$lib/shared/case-doc';
+import { isInitialised, readCaseSummary, type CaseSummary } from '$lib/shared/case-doc';
 
 /** Where this device's copy of a document stands relative to the server. */
 export type DocSyncState = 'loading' | 'local' | 'saving' | 'saved';
 
 const FLUSH_CONCURRENCY = 4;
+const FLUSH_TIMEOUT_MS = 60_000;
+/** Pause before a document is tried again, so its saved state can reach Dexie first. */
+const FLUSH_RETRY_MS = 1000;
 
 /**
  * One document open on this device: the copy in IndexedDB, kept in step with the server over the
@@ -47,8 +50,9 @@ export class DocHandle {
       if (event && event.code >= 4400 && event.code < 4500) this.#closeReason = event.reason;
     });
     this.doc.on('update', (_update: Uint8Array, origin: unknown) => {
-      if (origin !== this.#provider && origin !== this.#local) void this.#markPending();
-      this.#scheduleSummary();
+      const local = origin !== this.#provider && origin !== this.#local;
+      if (local) void this.#record(true);
+      else if (this.#loaded) this.#scheduleSummary();
       this.#refresh();
     });
     this.ready = this.#local.whenSynced.then(() => {
@@ -103,34 +107,50 @@ export class DocHandle {
     if (covered) void this.#markSaved();
   }
 
-  async #markPending(): Promise<void> {
-    await localDb.documents
-      .update(this.name, { pending: 1, touchedAt: new Date().toISOString() })
-      .then((n) =>
-        n === 0
-          ? localDb.documents.put({ name: this.name, pending: 1, touchedAt: new Date().toISOString() })
-          : undefined,
-      );
+  /**
+   * Records the document on this device: whether it holds changes the server has not confirmed,
+   * and for cases the summary the case list shows offline. One transaction, so two writers never
+   * drop each other's fields.
+   */
+  async #record(markPending: boolean): Promise<void> {
+    const summary = this.#summary();
+    const touchedAt = new Date().toISOString();
+    await localDb.transaction('rw', localDb.documents, async () => {
+      const existing = await localDb.documents.get(this.name);
+      const kept = summary ?? existing?.summary;
+      await localDb.documents.put({
+        name: this.name,
+        pending: markPending ? 1 : (existing?.pending ?? 0),
+        touchedAt,
+        ...(kept ? { summary: kept } : {}),
+      });
+    });
   }
 
   async #markSaved(): Promise<void> {
     await localDb.documents.update(this.name, { pending: 0 });
   }
 
-  /** Keeps a summary of case documents in Dexie so the case list works without opening them. */
+  #summary(): CaseSummary | undefined {
+    const parsed = decodeDocName(this.name);
+    if (parsed.kind !== 'case' || !isInitialised(this.doc)) return undefined;
+    return { ...readCaseSummary(this.doc), id: parsed.id };
+  }
+
+  /** Remote changes refresh the stored summary too, a little later and once per burst. */
   #scheduleSummary(): void {
-    if (!this.name.startsWith('case.')) return;
-    clearTimeout(this.#summaryTimer);
+    if (this.#summaryTimer !== undefined) return;
     this.#summaryTimer = setTimeout(() => {
-      if (!isInitialised(this.doc)) return;
-      const parsed = decodeDocName(this.name);
-      const summary = { ...readCaseSummary(this.doc), id: parsed.kind === 'case' ? parsed.id : '' };
-      void localDb.documents.update(this.name, { summary });
-    }, 100);
+      this.#summaryTimer = undefined;
+      void this.#record(false);
+    }, 200);
   }
 
   destroy(): void {
-    clearTimeout(this.#summaryTimer);
+    if (this.#summaryTimer !== undefined) {
+      clearTimeout(this.#summaryTimer);
+      void this.#record(false);
+    }
     this.#provider.destroy();
     void this.#local.destroy();
     this.doc.destroy();
@@ -196,7 +216,12 @@ class SyncManager {
     handle.destroy();
   }
 
-  /** Connects documents with unsent changes, a few at a time, until the server has them all. */
+  /**
+   * Connects documents with unsent changes, a few at a time, until the server has them all.
+   * Re-runs only from the event loop (a timer or the pending list changing), never straight
+   * from a settled promise: a document that is already saved resolves at once, and looping on
+   * that would starve the page.
+   */
   #flush(): void {
     if (!this.#online) return;
     for (const name of this.#pending) {
@@ -204,14 +229,15 @@ class SyncManager {
       if (this.#flushing.has(name)) continue;
       this.#flushing.add(name);
       const handle = this.open(name);
-      const timeout = AbortSignal.timeout(60_000);
       handle
-        .whenSaved(timeout)
+        .whenSaved(AbortSignal.timeout(FLUSH_TIMEOUT_MS))
         .catch(() => undefined)
         .finally(() => {
           this.release(handle);
-          this.#flushing.delete(name);
-          this.#flush();
+          setTimeout(() => {
+            this.#flushing.delete(name);
+            this.#flush();
+          }, FLUSH_RETRY_MS);
         });
     }
   }

@@ -1,7 +1,6 @@
-import { localDb } from '$lib/db/local-db';
 import { syncManager } from '$lib/managers/sync-manager.svelte';
 import { encodeDocName, newId } from '$lib/shared/doc-names';
-import { initCase, readCaseSummary, updateMeta, type CaseStatus } from '$lib/shared/case-doc';
+import { initCase, updateMeta, type CaseStatus } from '$lib/shared/case-doc';
 import type * as Y from 'yjs';
 
 export interface NewCase {
@@ -43,12 +42,6 @@ export async function createCase(input: NewCase): Promise<string> {
       description: input.description.trim(),
       tags: input.tags,
       now,
-    });
-    await localDb.documents.put({
-      name,
-      pending: 1,
-      summary: { ...readCaseSummary(handle.doc), id },
-      touchedAt: now,
     });
   } finally {
     syncManager.release(handle);

@@ -1,0 +1,69 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Where evidence bytes live. Every backend (filesystem, S3/MinIO) passes the same contract suite
+ * in `contract.ts`; code above this interface never knows which one it talks to.
+ *
+ * Keys are validated object names (see `keys.ts`): '/'-separated segments of [A-Za-z0-9._-],
+ * never '.' or '..'. A backend may map them to paths or object names as it likes.
+ */
+export interface BlobStore {
+  /** 'fs' or 's3': shown in health output and logs. */
+  readonly kind: 'fs' | 's3';
+
+  /**
+   * Stores the whole stream under `key`, atomically: a reader never sees a partial object, and a
+   * failed or aborted write leaves any previous object under `key` untouched. Resolves with the
+   * stored size once the bytes are durable in the backend.
+   */
+  put(key: string, body: Readable, options?: PutOptions): Promise<{ size: number }>;
+
+  /**
+   * Opens the object for reading, whole or a byte range (inclusive `start`..`end`, as in HTTP).
+   * Rejects with `BlobNotFound` when there is no such object and `RangeNotSatisfiable` when the
+   * range starts past its end.
+   */
+  get(key: string, range?: ByteRange): Promise<BlobReadResult>;
+
+  /** Size and content type of the object, or null when there is none. */
+  stat(key: string): Promise<BlobInfo | null>;
+
+  /** Copies an object within the store (server-side where the backend can). */
+  copy(fromKey: string, toKey: string): Promise<void>;
+
+  /** Removes the object; removing a missing object is not an error. */
+  delete(key: string): Promise<void>;
+
+  /** Keys under a prefix, in lexicographic order. */
+  list(prefix: string): AsyncIterable<string>;
+
+  /** Checks that the backend answers and is writable; never throws. */
+  health(): Promise<{ ok: boolean; detail: string }>;
+
+  /** Releases connections or handles. */
+  close(): Promise<void>;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** When known in advance; backends may use it to choose single or multipart writes. */
+  size?: number;
+}
+
+export interface ByteRange {
+  start: number;
+  /** Inclusive; clamped to the last byte. Omitted means "to the end". */
+  end?: number;
+}
+
+export interface BlobInfo {
+  size: number;
+  contentType: string;
+}
+
+export interface BlobReadResult extends BlobInfo {
+  body: Readable;
+  /** The range actually served (inclusive), after clamping; whole object when no range was asked. */
+  start: number;
+  end: number;
+}

@@ -1,0 +1,117 @@
+import { test as base, expect, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A real Exhibit server (the all-in-one entry, as `npm start` runs it) in a child process, so a
+ * test can kill it with SIGKILL and start it again on the same port and data directory.
+ */
+export class ExhibitProcess {
+  readonly port: number;
+  readonly dataDir: string;
+  readonly url: string;
+  #child: ChildProcess | undefined;
+  #log = '';
+
+  constructor(port: number, dataDir: string) {
+    this.port = port;
+    this.dataDir = dataDir;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  get log(): string {
+    return this.#log;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'blob-server/bin/exhibit.ts'], {
+      env: {
+        ...process.env,
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+        DATA_DIR: this.dataDir,
+        WEB_ROOT: 'build',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.#child = child;
+    child.stdout?.on('data', (c: Buffer) => (this.#log += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (this.#log += c.toString()));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`Exhibit exited on start:\n${this.#log}`);
+      try {
+        const res = await fetch(`${this.url}/api/health`);
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`Exhibit did not start in 20 s:\n${this.#log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Stops the process the way a crash or power cut would: no chance to flush anything. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export const test = base.extend<{ exhibit: ExhibitProcess }>({
+  // eslint-disable-next-line no-empty-pattern
+  exhibit: async ({}, use, testInfo) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'exhibit-e2e-data-'));
+    const server = new ExhibitProcess(await freePort(), dataDir);
+    await server.start();
+    await use(server);
+    await server.kill('SIGTERM');
+    if (testInfo.status !== testInfo.expectedStatus) {
+      await testInfo.attach('server-log', { body: server.log, contentType: 'text/plain' });
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  },
+  baseURL: async ({ exhibit }, use) => use(exhibit.url),
+});
+
+export { expect };
+
+/** Waits until the service worker controls the page, so the app shell is available offline. */
+export async function waitForOfflineReady(page: Page): Promise<void> {
+  await page.waitForFunction(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    return registration.active?.state === 'activated' && navigator.serviceWorker.controller !== null;
+  });
+}
+
+export async function createCase(
+  page: Page,
+  input: { title: string; description?: string; tags?: string },
+): Promise<string> {
+  await page.getByRole('button', { name: 'New case' }).click();
+  await page.getByLabel('Title').fill(input.title);
+  if (input.description) await page.getByLabel('Description').fill(input.description);
+  if (input.tags) await page.getByLabel(/^Tags/).fill(input.tags);
+  await page.getByRole('button', { name: 'Create case' }).click();
+  await page.waitForURL(/\/cases\/[0-9a-f]+$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(input.title);
+  return page.url().split('/').pop() as string;
+}

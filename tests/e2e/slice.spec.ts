@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { test, expect, createCase, waitForOfflineReady } from './fixtures.ts';
+
+const FIXTURE = new URL('../../../shared/fixtures/astronaut.png', import.meta.url).pathname;
+
+test('a case created with the server down survives an offline reload and syncs when the server returns', async ({
+  page,
+  browser,
+  exhibit,
+}) => {
+  await page.goto('/');
+  await waitForOfflineReady(page);
+
+  // A colleague already has the case list open in another browser.
+  const colleague = await browser.newContext();
+  const other = await colleague.newPage();
+  await other.goto(exhibit.url);
+  await expect(other.getByTestId('sync-status')).toHaveText('All changes saved');
+
+  await exhibit.kill('SIGKILL');
+  await page.context().setOffline(true);
+  await createCase(page, {
+    title: 'Burglary at 12 High Street',
+    description: 'Rear window forced between 02:00 and 04:00.',
+    tags: 'burglary, Night Shift',
+  });
+  await expect(page.getByTestId('doc-state')).toContainText('Saved on this device');
+
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Burglary at 12 High Street');
+  await expect(page.getByText('Rear window forced between 02:00 and 04:00.')).toBeVisible();
+  await page.getByRole('link', { name: '← All cases' }).click();
+  const item = page.getByRole('listitem').filter({ hasText: 'Burglary at 12 High Street' });
+  await expect(item).toContainText('on this device only');
+  await expect(item).toContainText('night-shift');
+  await expect(page.getByTestId('sync-status')).toContainText('Offline');
+
+  await exhibit.start();
+  await page.context().setOffline(false);
+  await expect(page.getByTestId('sync-status')).toHaveText('All changes saved', { timeout: 20_000 });
+  await expect(item).not.toContainText('on this device only');
+  await expect(other.getByRole('link', { name: 'Burglary at 12 High Street' })).toBeVisible();
+  await colleague.close();
+});
+
+test('nothing the server acknowledged is lost when it is killed', async ({ page, browser, exhibit }) => {
+  await page.goto('/');
+  await createCase(page, { title: 'Assault outside the Crown', tags: 'assault' });
+  await page.getByLabel('Status').selectOption('under-review');
+  await expect(page.getByTestId('doc-state')).toHaveText('Saved on server');
+
+  await exhibit.kill('SIGKILL');
+  await exhibit.start();
+
+  const fresh = await browser.newContext();
+  const reader = await fresh.newPage();
+  await reader.goto(exhibit.url);
+  await reader.getByRole('link', { name: 'Assault outside the Crown' }).click();
+  await expect(reader.getByLabel('Status')).toHaveValue('under-review');
+  await expect(reader.getByLabel('Tags')).toContainText('assault');
+  await fresh.close();
+});
+
+test('a second browser sees changes to an open case live', async ({ page, browser, exhibit }) => {
+  await page.goto('/');
+  const id = await createCase(page, { title: 'Fraud at the depot' });
+  const second = await browser.newContext();
+  const other = await second.newPage();
+  await other.goto(`${exhibit.url}/cases/${id}`);
+  await expect(other.getByRole('heading', { level: 1 })).toHaveText('Fraud at the depot');
+  await page.getByLabel('Status').selectOption('closed');
+  await expect(other.getByLabel('Status')).toHaveValue('closed');
+  await second.close();
+});
+
+test('an attached file is verified by the server and downloads byte-identical', async ({
+  page,
+  browser,
+  exhibit,
+}) => {
+  await page.goto('/');
+  const id = await createCase(page, { title: 'Missing person: J. Doe' });
+  await page.getByTestId('file-input').setInputFiles(FIXTURE);
+  const evidence = page.getByTestId('evidence-item');
+  await expect(evidence.getByTestId('evidence-state')).toHaveText('verified');
+
+  const original = await readFile(FIXTURE);
+  const digest = createHash('sha256').update(original).digest('hex');
+  await expect(evidence).toContainText(digest);
+
+  const other = await browser.newContext();
+  const reader = await other.newPage();
+  await reader.goto(`${exhibit.url}/cases/${id}`);
+  const download = reader.waitForEvent('download');
+  await reader.getByRole('link', { name: 'Download' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe('astronaut.png');
+  const bytes = await readFile((await file.path()) as string);
+  expect(createHash('sha256').update(bytes).digest('hex')).toBe(digest);
+  expect(bytes.equals(original)).toBe(true);
+  await other.close();
+});
+
+test('a file added offline is kept on the device and uploaded when the server returns', async ({
+  page,
+  exhibit,
+}) => {
+  await page.goto('/');
+  await waitForOfflineReady(page);
+  await createCase(page, { title: 'Vandalism, Park Road' });
+  await exhibit.kill('SIGKILL');
+  await page.getByTestId('file-input').setInputFiles({
+    name: 'notes.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('Witness saw two people near the fence at 23:40.\n'),
+  });
+  const evidence = page.getByTestId('evidence-item');
+  await expect(evidence.getByTestId('evidence-state')).toHaveText('queued');
+  await page.reload();
+  await expect(page.getByTestId('evidence-item').getByTestId('evidence-state')).toHaveText('queued');
+  await exhibit.start();
+  await expect(page.getByTestId('evidence-item').getByTestId('evidence-state')).toHaveText('verified', {
+    timeout: 30_000,
+  });
+});
+
+test('a malformed case address gets a clear message', async ({ page }) => {
+  await page.goto('/cases/..%2Fetc');
+  await expect(page.getByRole('alert')).toContainText('is not a case address');
+});
