@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { parseEnv, syncConfigSchema } from '../sync-server/config.ts';
 import { ConfigError } from '../sync-server/data-dir.ts';
 
-const bytes = z.coerce.number({ error: 'must be a number of bytes' }).int().positive('must be positive');
+const bytes = z.coerce
+  .number({ error: 'must be a number of bytes' })
+  .int()
+  .positive('must be positive');
 
 const blobSchema = z.object({
   PORT: syncConfigSchema.shape.PORT.unwrap().default(8080),
@@ -59,7 +62,9 @@ export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig
 function storeChoice(raw: z.infer<typeof blobSchema>): BlobStoreChoice {
   const anyS3 = raw.S3_ENDPOINT ?? raw.S3_ACCESS_KEY ?? raw.S3_SECRET_KEY;
   if (!anyS3) return { kind: 'fs', dir: `${raw.DATA_DIR}/blobs` };
-  const missing = (['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const).filter((k) => !raw[k]);
+  const missing = (['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const).filter(
+    (k) => !raw[k],
+  );
   if (missing.length > 0) {
     throw new ConfigError(`invalid configuration: S3 storage also needs ${missing.join(', ')}`);
   }

@@ -65,12 +65,14 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
       return;
     }
     const status = httpStatusOf(err);
-    const code = err instanceof ExhibitError ? err.code : status === 500 ? 'internal_error' : 'bad_request';
+    const code =
+      err instanceof ExhibitError ? err.code : status === 500 ? 'internal_error' : 'bad_request';
     const message =
       status >= 500 && !(err instanceof ExhibitError)
         ? 'the server failed to handle the request; it has been logged'
         : (err as Error).message;
-    if (status >= 500) log.error('http.failed', { method: req.method, url: req.originalUrl, error: String(err) });
+    if (status >= 500)
+      log.error('http.failed', { method: req.method, url: req.originalUrl, error: String(err) });
     res.status(status).json({ error: code, message });
   });
 
@@ -105,7 +107,10 @@ function mountPwa(app: express.Express, root: string): void {
       index: false,
       setHeaders(res, path) {
         const immutable = path.includes(`${join(root, '_app', 'immutable')}`);
-        res.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+        res.setHeader(
+          'Cache-Control',
+          immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
       },
     }),
   );

@@ -7,7 +7,10 @@ const port = z.coerce
   .min(0, 'must be 0-65535')
   .max(65535, 'must be 0-65535');
 
-const bytes = z.coerce.number({ error: 'must be a number of bytes' }).int().positive('must be positive');
+const bytes = z.coerce
+  .number({ error: 'must be a number of bytes' })
+  .int()
+  .positive('must be positive');
 
 export const syncConfigSchema = z.object({
   PORT: port.default(8081),

@@ -35,7 +35,8 @@ export class DocStoreUnavailable extends Error {
 }
 
 const SEP = '\u0000';
-const updateKey = (name: string, seq: number) => `u${SEP}${name}${SEP}${seq.toString(16).padStart(16, '0')}`;
+const updateKey = (name: string, seq: number) =>
+  `u${SEP}${name}${SEP}${seq.toString(16).padStart(16, '0')}`;
 const updatePrefix = (name: string) => `u${SEP}${name}${SEP}`;
 const markerKey = (name: string, key: string) => `m${SEP}${name}${SEP}${key}`;
 
@@ -45,15 +46,21 @@ export async function openDocStore(location: string): Promise<DocStore> {
     await db.open();
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause;
-    if ((err as { code?: string }).code === 'LEVEL_DATABASE_NOT_OPEN' && cause?.code === 'LEVEL_LOCKED') {
+    if (
+      (err as { code?: string }).code === 'LEVEL_DATABASE_NOT_OPEN' &&
+      cause?.code === 'LEVEL_LOCKED'
+    ) {
       throw new DocStoreUnavailable(
         `the sync database at ${location} is in use by another process (is another Exhibit server running on this DATA_DIR?)`,
         { cause: err },
       );
     }
-    throw new DocStoreUnavailable(`cannot open the sync database at ${location}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new DocStoreUnavailable(
+      `cannot open the sync database at ${location}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   return new LevelDocStore(db);
 }
@@ -104,7 +111,9 @@ class LevelDocStore implements DocStore {
 
   async #lastSeqUnqueued(name: string): Promise<number> {
     const prefix = updatePrefix(name);
-    const keys = await this.#db.keys({ gt: prefix, lt: `${prefix}\uffff`, reverse: true, limit: 1 }).all();
+    const keys = await this.#db
+      .keys({ gt: prefix, lt: `${prefix}\uffff`, reverse: true, limit: 1 })
+      .all();
     const key = keys[0];
     return key === undefined ? -1 : parseInt(key.slice(prefix.length), 16);
   }

@@ -103,7 +103,10 @@ export class LiveDoc {
     this.#failed = true;
     this.#log.error('sync.store_failed', { doc: this.name, error: String(err) });
     for (const peer of this.peers) {
-      peer.socket.close(CloseCode.storageFailure, 'the server could not store the change; retrying');
+      peer.socket.close(
+        CloseCode.storageFailure,
+        'the server could not store the change; retrying',
+      );
     }
     this.#onFailure(this);
   }
@@ -125,7 +128,10 @@ export class LiveDoc {
   /** Greets a new peer: our state vector (sync step 1), who else is here, and what is saved. */
   addPeer(peer: Peer): void {
     this.peers.add(peer);
-    send(peer.socket, encodeSync((encoder) => syncProtocol.writeSyncStep1(encoder, this.doc)));
+    send(
+      peer.socket,
+      encodeSync((encoder) => syncProtocol.writeSyncStep1(encoder, this.doc)),
+    );
     const states = this.awareness.getStates();
     if (states.size > 0) send(peer.socket, encodeAwareness(this.awareness, [...states.keys()]));
     if (this.#pendingWrites === 0) send(peer.socket, this.#savedMessage());
@@ -155,7 +161,10 @@ export class LiveDoc {
           );
           break;
         case messageQueryAwareness:
-          send(peer.socket, encodeAwareness(this.awareness, [...this.awareness.getStates().keys()]));
+          send(
+            peer.socket,
+            encodeAwareness(this.awareness, [...this.awareness.getStates().keys()]),
+          );
           break;
         default:
           throw new MalformedMessage(`unknown message type ${type}`);

@@ -8,9 +8,16 @@ export interface Logger {
   error(event: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(component: string, level: 'info' | 'warn' | 'error' | 'silent' = 'info'): Logger {
+export function createLogger(
+  component: string,
+  level: 'info' | 'warn' | 'error' | 'silent' = 'info',
+): Logger {
   const order = { info: 0, warn: 1, error: 2, silent: 3 } as const;
-  const write = (lvl: 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>) => {
+  const write = (
+    lvl: 'info' | 'warn' | 'error',
+    event: string,
+    fields?: Record<string, unknown>,
+  ) => {
     if (order[lvl] < order[level]) return;
     process.stderr.write(
       `${JSON.stringify({ time: new Date().toISOString(), level: lvl, component, event, ...fields })}\n`,

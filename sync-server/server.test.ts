@@ -95,19 +95,22 @@ sync('a change made by one peer reaches another peer of the same document', asyn
   assert.equal(readTags(b.doc), ['night']);
 });
 
-sync('the server reports a change as saved only once it is stored, and it survives a restart', async (ctx) => {
-  const a = peer(ctx, CASE);
-  await a.synced();
-  a.doc.getText('t').insert(0, 'kept');
-  await a.savedOnServer();
-  a.destroy();
-  ctx.peers = [];
-  await ctx.server.close();
-  await start(ctx);
-  const b = peer(ctx, CASE);
-  await b.synced();
-  assert.is(b.doc.getText('t').toString(), 'kept');
-});
+sync(
+  'the server reports a change as saved only once it is stored, and it survives a restart',
+  async (ctx) => {
+    const a = peer(ctx, CASE);
+    await a.synced();
+    a.doc.getText('t').insert(0, 'kept');
+    await a.savedOnServer();
+    a.destroy();
+    ctx.peers = [];
+    await ctx.server.close();
+    await start(ctx);
+    const b = peer(ctx, CASE);
+    await b.synced();
+    assert.is(b.doc.getText('t').toString(), 'kept');
+  },
+);
 
 sync('changes made offline are merged when the peer connects', async (ctx) => {
   const offline = new Y.Doc();
@@ -123,18 +126,21 @@ sync('changes made offline are merged when the peer connects', async (ctx) => {
   assert.is(late.doc.getText('t').toString(), online.doc.getText('t').toString());
 });
 
-sync('the document is dropped from memory when its last peer leaves, and loads again', async (ctx) => {
-  const a = peer(ctx, CASE);
-  await a.synced();
-  a.doc.getText('t').insert(0, 'x');
-  await a.savedOnServer();
-  assert.is(ctx.server.health().documentsLoaded, 2, 'the case index and the case');
-  a.provider.disconnect();
-  await waitFor(() => ctx.server.health().documentsLoaded === 1, 'the case to unload');
-  const b = peer(ctx, CASE);
-  await b.synced();
-  assert.is(b.doc.getText('t').toString(), 'x');
-});
+sync(
+  'the document is dropped from memory when its last peer leaves, and loads again',
+  async (ctx) => {
+    const a = peer(ctx, CASE);
+    await a.synced();
+    a.doc.getText('t').insert(0, 'x');
+    await a.savedOnServer();
+    assert.is(ctx.server.health().documentsLoaded, 2, 'the case index and the case');
+    a.provider.disconnect();
+    await waitFor(() => ctx.server.health().documentsLoaded === 1, 'the case to unload');
+    const b = peer(ctx, CASE);
+    await b.synced();
+    assert.is(b.doc.getText('t').toString(), 'x');
+  },
+);
 
 sync.run();
 
@@ -182,37 +188,40 @@ loading('never answers a first sync before the stored document is loaded', async
   ctx.server = { close: async () => undefined } as SyncServer;
 });
 
-loading('a failed write is never reported saved; the peer reconnects and the change is stored', async (ctx) => {
-  const inner = await openDocStore(join(ctx.dir, 'sync'));
-  let failNext = false;
-  const flaky = wrapStore(inner, {
-    append: async (name, update) => {
-      if (failNext && name === CASE) {
-        failNext = false;
-        throw new Error('disk full');
-      }
-      return inner.append(name, update);
-    },
-  });
-  await start(ctx, flaky);
-  const a = peer(ctx, CASE);
-  await a.synced();
-  const closes: number[] = [];
-  a.provider.on('connection-close', (event: CloseEvent | null) => {
-    if (event) closes.push(event.code);
-  });
-  failNext = true;
-  a.doc.getText('t').insert(0, 'must not be lost');
-  await waitFor(() => closes.includes(CloseCode.storageFailure), 'the storage-failure close');
-  assert.ok(ctx.logs.some((l) => l.event === 'sync.store_failed'));
-  await a.savedOnServer(8000);
-  await ctx.server.close();
-  await inner.close();
-  await start(ctx);
-  const b = peer(ctx, CASE);
-  await b.synced();
-  assert.is(b.doc.getText('t').toString(), 'must not be lost');
-});
+loading(
+  'a failed write is never reported saved; the peer reconnects and the change is stored',
+  async (ctx) => {
+    const inner = await openDocStore(join(ctx.dir, 'sync'));
+    let failNext = false;
+    const flaky = wrapStore(inner, {
+      append: async (name, update) => {
+        if (failNext && name === CASE) {
+          failNext = false;
+          throw new Error('disk full');
+        }
+        return inner.append(name, update);
+      },
+    });
+    await start(ctx, flaky);
+    const a = peer(ctx, CASE);
+    await a.synced();
+    const closes: number[] = [];
+    a.provider.on('connection-close', (event: CloseEvent | null) => {
+      if (event) closes.push(event.code);
+    });
+    failNext = true;
+    a.doc.getText('t').insert(0, 'must not be lost');
+    await waitFor(() => closes.includes(CloseCode.storageFailure), 'the storage-failure close');
+    assert.ok(ctx.logs.some((l) => l.event === 'sync.store_failed'));
+    await a.savedOnServer(8000);
+    await ctx.server.close();
+    await inner.close();
+    await start(ctx);
+    const b = peer(ctx, CASE);
+    await b.synced();
+    assert.is(b.doc.getText('t').toString(), 'must not be lost');
+  },
+);
 
 loading('rebuilds index entries whose case was stored but not yet indexed', async (ctx) => {
   const seed = await openDocStore(join(ctx.dir, 'sync'));
@@ -277,29 +286,32 @@ bad('closes a connection to a malformed document name with a reason', async (ctx
   }
 });
 
-bad('closes only the connection that sent a malformed message; others keep syncing', async (ctx) => {
-  const good = peer(ctx, CASE);
-  await good.synced();
-  const raw = await rawSocket(`${ctx.url}/${CASE}`);
-  raw.socket.send(new Uint8Array([0, 2, 200, 1, 2, 3]));
-  const closed = await raw.closed;
-  assert.is(closed.code, CloseCode.malformedMessage);
-  assert.match(closed.reason, 'malformed');
+bad(
+  'closes only the connection that sent a malformed message; others keep syncing',
+  async (ctx) => {
+    const good = peer(ctx, CASE);
+    await good.synced();
+    const raw = await rawSocket(`${ctx.url}/${CASE}`);
+    raw.socket.send(new Uint8Array([0, 2, 200, 1, 2, 3]));
+    const closed = await raw.closed;
+    assert.is(closed.code, CloseCode.malformedMessage);
+    assert.match(closed.reason, 'malformed');
 
-  const raw2 = await rawSocket(`${ctx.url}/${CASE}`);
-  raw2.socket.send(new Uint8Array([77]));
-  assert.is((await raw2.closed).code, CloseCode.malformedMessage);
+    const raw2 = await rawSocket(`${ctx.url}/${CASE}`);
+    raw2.socket.send(new Uint8Array([77]));
+    assert.is((await raw2.closed).code, CloseCode.malformedMessage);
 
-  const raw3 = await rawSocket(`${ctx.url}/${CASE}`);
-  raw3.socket.send('hello');
-  assert.is((await raw3.closed).code, CloseCode.malformedMessage);
+    const raw3 = await rawSocket(`${ctx.url}/${CASE}`);
+    raw3.socket.send('hello');
+    assert.is((await raw3.closed).code, CloseCode.malformedMessage);
 
-  good.doc.getText('t').insert(0, 'still fine');
-  await good.savedOnServer();
-  const other = peer(ctx, CASE);
-  await other.synced();
-  assert.is(other.doc.getText('t').toString(), 'still fine');
-});
+    good.doc.getText('t').insert(0, 'still fine');
+    await good.savedOnServer();
+    const other = peer(ctx, CASE);
+    await other.synced();
+    assert.is(other.doc.getText('t').toString(), 'still fine');
+  },
+);
 
 bad('closes a connection that sends a message over the size limit', async (ctx) => {
   const raw = await rawSocket(`${ctx.url}/${CASE}`);

@@ -44,13 +44,14 @@ export interface SyncServer {
 export async function createSyncServer(options: SyncServerOptions): Promise<SyncServer> {
   const log = options.log ?? createLogger('sync-server');
   const store = options.store ?? (await openDocStore(join(options.dataDir, 'sync')));
-  let index: CaseIndex | undefined;
+  const indexHolder: { index?: CaseIndex } = {};
   const registry = new DocRegistry({
     store,
     log,
-    onStored: (live) => index?.noteStored(live),
+    onStored: (live) => indexHolder.index?.noteStored(live),
   });
-  index = new CaseIndex({ registry, store, log });
+  const index = new CaseIndex({ registry, store, log });
+  indexHolder.index = index;
   await index.start();
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
@@ -95,7 +96,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     async close() {
       clearInterval(keepalive);
       options.server?.off('upgrade', handleUpgrade);
-      for (const client of wss.clients) client.close(CloseCode.shuttingDown, 'server shutting down');
+      for (const client of wss.clients)
+        client.close(CloseCode.shuttingDown, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await index.stop();
       await registry.drain();
@@ -223,7 +225,9 @@ export function listen(server: http.Server, port: number, host?: string): Promis
     const onError = (err: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
       if (err.code === 'EADDRINUSE') {
-        reject(new Error(`port ${port} is already in use (set PORT to a free port)`, { cause: err }));
+        reject(
+          new Error(`port ${port} is already in use (set PORT to a free port)`, { cause: err }),
+        );
       } else if (err.code === 'EACCES') {
         reject(new Error(`no permission to listen on port ${port}`, { cause: err }));
       } else reject(err);

@@ -33,7 +33,9 @@ function step(
     child.stdout.on('data', (c: Buffer) => take(c, process.stdout));
     child.stderr.on('data', (c: Buffer) => take(c, process.stderr));
     const timer = setTimeout(() => {
-      console.error(`${title}: still running after ${STEP_TIMEOUT_MS / 60000} minutes; stopping it`);
+      console.error(
+        `${title}: still running after ${STEP_TIMEOUT_MS / 60000} minutes; stopping it`,
+      );
       child.kill('SIGKILL');
     }, STEP_TIMEOUT_MS);
     child.on('close', (code) => {
@@ -45,6 +47,7 @@ function step(
 
 /** uvu prints "Total: N / Passed: N / Skipped: N"; a crash before that counts as one failure. */
 function uvuCounts(output: string, code: number): Counts {
+  // eslint-disable-next-line no-control-regex -- strips terminal colour codes
   const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
   const total = /Total:\s+(\d+)/.exec(plain);
   const passed = /Passed:\s+(\d+)/.exec(plain);
@@ -105,6 +108,17 @@ async function main(): Promise<number> {
     totals.failed += c.failed;
     totals.skipped += c.skipped;
   };
+
+  // Formatting, lint and types count as one test: a regression there fails the run like any other.
+  const check = await step(
+    'Static checks (prettier, eslint, svelte-check, tsc)',
+    'npm',
+    ['run', 'check'],
+    env,
+  );
+  add(
+    check.code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 },
+  );
 
   const uvu = await step(
     'Unit and integration tests (uvu)',

@@ -18,7 +18,8 @@ await runUntilSignal('exhibit', async () => {
   const store = await createBlobStore(
     config.store.kind === 'fs' ? { kind: 'fs', dir: join(dataDir, 'blobs') } : config.store,
   );
-  let sync: SyncServer | undefined;
+  // Created after the HTTP server it attaches to; health reads it through this holder.
+  const holder: { sync?: SyncServer } = {};
   const blob = await createBlobServer({
     store,
     maxUploadBytes: config.maxUploadBytes,
@@ -26,12 +27,12 @@ await runUntilSignal('exhibit', async () => {
     port: config.port,
     host: config.host,
     log,
-    syncHealth: () => sync?.health(),
+    syncHealth: () => holder.sync?.health(),
   }).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
-  sync = await createSyncServer({
+  const sync = await createSyncServer({
     dataDir,
     server: blob.httpServer,
     maxMessageBytes: syncConfig.SYNC_MAX_MESSAGE_BYTES,
@@ -42,10 +43,10 @@ await runUntilSignal('exhibit', async () => {
     dataDir,
     storage: config.store.kind,
   });
-  const running = sync;
+  holder.sync = sync;
   return {
     async close() {
-      await running.close();
+      await sync.close();
       await blob.close();
       await store.close();
     },

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { test, expect, createCase, waitForOfflineReady } from './fixtures.ts';
+import { fixturePath } from '../helpers/fixtures.ts';
 
-const FIXTURE = new URL('../../../shared/fixtures/astronaut.png', import.meta.url).pathname;
+const FIXTURE = fixturePath('astronaut.png');
 
 test('a case created with the server down survives an offline reload and syncs when the server returns', async ({
   page,
@@ -38,13 +39,19 @@ test('a case created with the server down survives an offline reload and syncs w
 
   await exhibit.start();
   await page.context().setOffline(false);
-  await expect(page.getByTestId('sync-status')).toHaveText('All changes saved', { timeout: 20_000 });
+  await expect(page.getByTestId('sync-status')).toHaveText('All changes saved', {
+    timeout: 20_000,
+  });
   await expect(item).not.toContainText('on this device only');
   await expect(other.getByRole('link', { name: 'Burglary at 12 High Street' })).toBeVisible();
   await colleague.close();
 });
 
-test('nothing the server acknowledged is lost when it is killed', async ({ page, browser, exhibit }) => {
+test('nothing the server acknowledged is lost when it is killed', async ({
+  page,
+  browser,
+  exhibit,
+}) => {
   await page.goto('/');
   await createCase(page, { title: 'Assault outside the Crown', tags: 'assault' });
   await page.getByLabel('Status').selectOption('under-review');
@@ -118,11 +125,16 @@ test('a file added offline is kept on the device and uploaded when the server re
   const evidence = page.getByTestId('evidence-item');
   await expect(evidence.getByTestId('evidence-state')).toHaveText('queued');
   await page.reload();
-  await expect(page.getByTestId('evidence-item').getByTestId('evidence-state')).toHaveText('queued');
+  await expect(page.getByTestId('evidence-item').getByTestId('evidence-state')).toHaveText(
+    'queued',
+  );
   await exhibit.start();
-  await expect(page.getByTestId('evidence-item').getByTestId('evidence-state')).toHaveText('verified', {
-    timeout: 30_000,
-  });
+  await expect(page.getByTestId('evidence-item').getByTestId('evidence-state')).toHaveText(
+    'verified',
+    {
+      timeout: 30_000,
+    },
+  );
 });
 
 test('a malformed case address gets a clear message', async ({ page }) => {

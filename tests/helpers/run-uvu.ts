@@ -11,7 +11,9 @@ for (const target of targets.length ? targets : ['.']) {
     suites.push({ name: target, file: new URL(target, `file://${process.cwd()}/`).pathname });
     continue;
   }
-  const ctx = await parse(target, /\.test\.ts$/, { ignore: [/node_modules/, /\.svelte-kit/, /build\//] });
+  const ctx = await parse(target, /\.test\.ts$/, {
+    ignore: [/node_modules/, /\.svelte-kit/, /build\//],
+  });
   suites.push(...ctx.suites);
 }
-await run(suites, {});
+await run(suites, { bail: false });

@@ -30,8 +30,11 @@ export class CaseListView {
   }
 
   readonly cases: CaseListItem[] = $derived.by(() => {
+    // A scratch map inside a derivation, rebuilt on every change: not state of its own.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
     const byId = new Map<string, CaseListItem>();
-    for (const summary of this.#index.current) byId.set(summary.id, { ...summary, localOnly: false });
+    for (const summary of this.#index.current)
+      byId.set(summary.id, { ...summary, localOnly: false });
     for (const doc of this.#local) {
       if (!doc.summary) continue;
       const known = byId.get(doc.summary.id);

@@ -114,7 +114,7 @@ export class DocHandle {
    */
   async #record(markPending: boolean): Promise<void> {
     const summary = this.#summary();
-    const touchedAt = new Date().toISOString();
+    const touchedAt = new Date().toISOString(); // eslint-disable-line svelte/prefer-svelte-reactivity -- a timestamp, not state
     await localDb.transaction('rw', localDb.documents, async () => {
       const existing = await localDb.documents.get(this.name);
       const kept = summary ?? existing?.summary;

@@ -132,13 +132,23 @@ class UploadManager {
     if (result.permanent) {
       await localDb.outbox.update(file.evidenceId, { lastError: result.message });
       await this.#setState(file, 'failed', result.message);
-      this.#set(file.evidenceId, { phase: 'failed', done: 0, total: file.size, error: result.message });
+      this.#set(file.evidenceId, {
+        phase: 'failed',
+        done: 0,
+        total: file.size,
+        error: result.message,
+      });
       return;
     }
     const attempts = file.attempts + 1;
     await localDb.outbox.update(file.evidenceId, { attempts });
     await this.#setState(file, 'queued');
-    this.#set(file.evidenceId, { phase: 'waiting', done: 0, total: file.size, error: result.message });
+    this.#set(file.evidenceId, {
+      phase: 'waiting',
+      done: 0,
+      total: file.size,
+      error: result.message,
+    });
     const delay = RETRY_DELAYS_MS[Math.min(attempts - 1, RETRY_DELAYS_MS.length - 1)] ?? 30_000;
     await new Promise((r) => setTimeout(r, delay));
   }
@@ -176,7 +186,11 @@ function putBlob(file: OutboxFile, onProgress: (done: number) => void): Promise<
       resolve({ ok: false, permanent: xhr.status >= 400 && xhr.status < 500, message });
     };
     xhr.onerror = () =>
-      resolve({ ok: false, permanent: false, message: 'The server could not be reached; will retry.' });
+      resolve({
+        ok: false,
+        permanent: false,
+        message: 'The server could not be reached; will retry.',
+      });
     xhr.send(file.blob);
   });
 }

@@ -92,7 +92,9 @@ export function readMeta(doc: Y.Doc): Meta {
   return {
     id: String(m.get('id') ?? ''),
     title: String(m.get('title') ?? ''),
-    status: (CASE_STATUSES as readonly unknown[]).includes(status) ? (status as CaseStatus) : 'open',
+    status: (CASE_STATUSES as readonly unknown[]).includes(status)
+      ? (status as CaseStatus)
+      : 'open',
     createdAt: String(m.get('createdAt') ?? ''),
     updatedAt: String(m.get('updatedAt') ?? ''),
   };
