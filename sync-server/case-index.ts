@@ -4,6 +4,7 @@ import {
   isInitialised,
   readCaseSummary,
   sameSummary,
+  type CaseSummary,
 } from '../web/lib/shared/case-doc.ts';
 import { decodeDocName, encodeDocName } from '../web/lib/shared/doc-names.ts';
 import type { DocRegistry } from './doc-registry.ts';
@@ -15,6 +16,20 @@ const INDEX_DOC = encodeDocName({ kind: 'cases' });
 /** Marker on each case document: the newest update of it that the index reflects. */
 const INDEXED_SEQ = 'indexed-seq';
 const DEBOUNCE_MS = 50;
+const MAX_TITLE = 200;
+const MAX_TAGS = 50;
+const MAX_TAG = 64;
+
+/** Clients write case documents; the index every client reads holds only bounded summaries. */
+function bounded(summary: CaseSummary): CaseSummary {
+  return {
+    ...summary,
+    title: summary.title.slice(0, MAX_TITLE),
+    tags: summary.tags.slice(0, MAX_TAGS).map((t) => t.slice(0, MAX_TAG)),
+    createdAt: summary.createdAt.slice(0, 40),
+    updatedAt: summary.updatedAt.slice(0, 40),
+  };
+}
 
 /**
  * Keeps the server-owned `cases` document in step with the case documents: one summary per case,
@@ -65,7 +80,7 @@ export class CaseIndex {
     const parsed = decodeDocName(name);
     if (!index || parsed.kind !== 'case' || !isInitialised(doc)) return;
     const seq = await this.#store.lastSeq(name);
-    const summary = { ...readCaseSummary(doc), id: parsed.id };
+    const summary = bounded({ ...readCaseSummary(doc), id: parsed.id });
     const entries = getCaseIndex(index.doc);
     if (!sameSummary(entries.get(parsed.id), summary)) {
       index.doc.transact(() => entries.set(parsed.id, summary), this);

@@ -330,3 +330,22 @@ bad('answers other paths with 404 and keeps serving', async (ctx) => {
 });
 
 bad.run();
+
+const limits = suite<Ctx>('sync-server: case index limits', {} as Ctx);
+limits.before.each(setup);
+limits.after.each(teardown);
+
+limits('keeps index entries bounded whatever a client writes into a case', async (ctx) => {
+  const list = peer(ctx, 'cases');
+  const c = peer(ctx, CASE);
+  await Promise.all([list.synced(), c.synced()]);
+  const tags = Array.from({ length: 200 }, (_, i) => `tag-${i}-${"x".repeat(80)}`);
+  initCase(c.doc, { id: 'x', title: 'T'.repeat(10_000), description: '', tags, now: 't' });
+  await waitFor(() => readCaseIndex(list.doc).length === 1, 'the index entry', 2000);
+  const entry = readCaseIndex(list.doc)[0];
+  assert.is(entry?.title.length, 200);
+  assert.is(entry?.tags.length, 50);
+  assert.ok(entry?.tags.every((t) => t.length <= 64));
+});
+
+limits.run();

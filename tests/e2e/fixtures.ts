@@ -76,7 +76,21 @@ async function freePort(): Promise<number> {
   });
 }
 
-export const test = base.extend<{ exhibit: ExhibitProcess }>({
+export const test = base.extend<{ exhibit: ExhibitProcess; onlyLocalRequests: void }>({
+  // The app must work behind an air gap: every request any page makes goes to our own server.
+  onlyLocalRequests: [
+    async ({ context }, use) => {
+      const outside: string[] = [];
+      context.on('request', (request) => {
+        const { protocol, hostname } = new URL(request.url());
+        const local = hostname === '127.0.0.1' || hostname === 'localhost';
+        if (!local && protocol !== 'data:' && protocol !== 'blob:') outside.push(request.url());
+      });
+      await use();
+      expect(outside, 'requests to outside hosts').toEqual([]);
+    },
+    { auto: true },
+  ],
   // eslint-disable-next-line no-empty-pattern
   exhibit: async ({}, use, testInfo) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'exhibit-e2e-data-'));
