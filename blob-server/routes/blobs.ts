@@ -98,7 +98,7 @@ export function blobRoutes(options: {
       res.status(304).end();
       return;
     }
-    const range = requestedRange(req, info.size);
+    const range = requestedRange(req, res, info.size);
     if (!withBody) {
       if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
       res.setHeader('Content-Length', range ? range.end - range.start + 1 : info.size);
@@ -134,14 +134,26 @@ function parseDigest(value: unknown): string {
   return value;
 }
 
-function requestedRange(req: Request, size: number): { start: number; end: number } | undefined {
+/**
+ * The one byte range to serve, or undefined for the whole file. As HTTP allows, a Range header
+ * we cannot use (malformed, another unit, several ranges) is ignored and the whole file served;
+ * only a range wholly outside the file is refused (416, with the file's size).
+ */
+function requestedRange(
+  req: Request,
+  res: Response,
+  size: number,
+): { start: number; end: number } | undefined {
   if (!req.headers.range) return undefined;
   const ranges = req.range(size, { combine: true });
-  if (ranges === -2) throw new BadRequest(`malformed Range header "${req.headers.range}"`);
-  if (ranges === -1 || ranges === undefined || ranges.type !== 'bytes' || ranges.length !== 1) {
+  if (ranges === -1) {
+    res.setHeader('Content-Range', `bytes */${size}`);
     throw new RangeNotSatisfiable(
-      `the range "${req.headers.range}" is outside the file's ${size} bytes (one byte range allowed)`,
+      `the range "${req.headers.range}" is outside the file's ${size} bytes`,
     );
+  }
+  if (ranges === -2 || ranges === undefined || ranges.type !== 'bytes' || ranges.length !== 1) {
+    return undefined;
   }
   const [range] = ranges;
   return range ? { start: range.start, end: range.end } : undefined;

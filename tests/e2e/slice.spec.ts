@@ -117,6 +117,7 @@ test('a file added offline is kept on the device and uploaded when the server re
   await waitForOfflineReady(page);
   await createCase(page, { title: 'Vandalism, Park Road' });
   await exhibit.kill('SIGKILL');
+  await expect(page.getByTestId('sync-status')).toContainText('Server unreachable');
   await page.getByTestId('file-input').setInputFiles({
     name: 'notes.txt',
     mimeType: 'text/plain',

@@ -33,7 +33,8 @@ export class DocHandle {
   #summaryTimer: ReturnType<typeof setTimeout> | undefined;
   #loaded = false;
 
-  constructor(name: string, serverUrl: string) {
+  /** `onReach` hears whether each connection attempt to the server succeeded. */
+  constructor(name: string, serverUrl: string, onReach: (reached: boolean) => void = () => {}) {
     this.name = name;
     this.#local = new IndexeddbPersistence(`exhibit-doc:${name}`, this.doc);
     this.#provider = new WebsocketProvider(serverUrl, name, this.doc, { connect: false });
@@ -43,6 +44,7 @@ export class DocHandle {
     });
     this.#provider.on('status', ({ status }: { status: string }) => {
       this.#connected = status === 'connected';
+      if (status !== 'connecting') onReach(this.#connected);
       if (!this.#connected) this.#stored = undefined;
       this.#refresh();
     });
@@ -163,6 +165,8 @@ export class DocHandle {
  */
 class SyncManager {
   #online = $state(true);
+  /** Whether the last connection attempt reached the sync server; unknown before the first. */
+  #reachable = $state<boolean | undefined>(undefined);
   #pending = $state<string[]>([]);
   readonly #open = new Map<string, { handle: DocHandle; holders: number }>();
   readonly #flushing = new Set<string>();
@@ -170,6 +174,10 @@ class SyncManager {
 
   get online(): boolean {
     return this.#online;
+  }
+
+  get serverReachable(): boolean | undefined {
+    return this.#reachable;
   }
 
   /** Names of documents holding changes the server has not confirmed. */
@@ -202,7 +210,7 @@ class SyncManager {
       entry.holders++;
       return entry.handle;
     }
-    const handle = new DocHandle(name, syncUrl());
+    const handle = new DocHandle(name, syncUrl(), (reached) => (this.#reachable = reached));
     this.#open.set(name, { handle, holders: 1 });
     return handle;
   }
