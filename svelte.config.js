@@ -19,6 +19,22 @@ const config = {
       params: 'web/params',
       serviceWorker: 'web/service-worker',
     },
+    // The shell may load only what the app itself serves; evidence and sync stay same-origin.
+    csp: {
+      mode: 'hash',
+      directives: {
+        'default-src': ['self'],
+        'script-src': ['self', 'wasm-unsafe-eval'],
+        'worker-src': ['self', 'blob:'],
+        'connect-src': ['self'],
+        'img-src': ['self', 'blob:', 'data:'],
+        'media-src': ['self', 'blob:'],
+        'style-src': ['self', 'unsafe-inline'],
+        'object-src': ['none'],
+        'base-uri': ['self'],
+        'form-action': ['self'],
+      },
+    },
     // Workbox generates the service worker after the build (web/build-service-worker.ts).
     serviceWorker: { register: false },
   },

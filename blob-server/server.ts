@@ -36,6 +36,8 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
+    // The app's own CSP is a meta tag in the page; framing can only be refused by a header.
+    res.setHeader('X-Frame-Options', 'DENY');
     next();
   });
 
@@ -116,6 +118,7 @@ function mountPwa(app: express.Express, root: string): void {
   );
   app.get(/^\/(?!api\/|sync\/).*/, (_req, res) => {
     res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
     res.sendFile(index);
   });
 }

@@ -77,7 +77,8 @@ async function freePort(): Promise<number> {
 }
 
 export const test = base.extend<{ exhibit: ExhibitProcess; onlyLocalRequests: void }>({
-  // The app must work behind an air gap: every request any page makes goes to our own server.
+  // The app must work behind an air gap: every request any page makes goes to our own server,
+  // and nothing the app needs is blocked by its own Content-Security-Policy.
   onlyLocalRequests: [
     async ({ context }, use) => {
       const outside: string[] = [];
@@ -86,8 +87,15 @@ export const test = base.extend<{ exhibit: ExhibitProcess; onlyLocalRequests: vo
         const local = hostname === '127.0.0.1' || hostname === 'localhost';
         if (!local && protocol !== 'data:' && protocol !== 'blob:') outside.push(request.url());
       });
+      const blocked: string[] = [];
+      context.on('console', (message) => {
+        if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
+          blocked.push(message.text());
+        }
+      });
       await use();
       expect(outside, 'requests to outside hosts').toEqual([]);
+      expect(blocked, 'content blocked by the CSP').toEqual([]);
     },
     { auto: true },
   ],

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { devices } from '@playwright/test';
 import { test, expect, createCase, waitForOfflineReady } from './fixtures.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
 
@@ -141,4 +142,25 @@ test('a file added offline is kept on the device and uploaded when the server re
 test('a malformed case address gets a clear message', async ({ page }) => {
   await page.goto('/cases/..%2Fetc');
   await expect(page.getByRole('alert')).toContainText('is not a case address');
+});
+
+test.describe('on a phone', () => {
+  const { defaultBrowserType: _, ...pixel7 } = devices['Pixel 7'];
+  test.use(pixel7);
+
+  test('creates a case and attaches a photo with touch', async ({ page }) => {
+    await page.goto('/');
+    await page.getByRole('button', { name: 'New case' }).tap();
+    await page.getByLabel('Title').fill('Hit and run, Station Road');
+    await page.getByLabel(/^Tags/).fill('traffic');
+    await page.getByRole('button', { name: 'Create case' }).tap();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hit and run, Station Road');
+    await page.getByTestId('file-input').setInputFiles(FIXTURE);
+    await expect(page.getByTestId('evidence-state')).toHaveText('verified');
+    // Nothing may force sideways scrolling on a narrow screen.
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+  });
 });
