@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMPACT_THRESHOLD, DocStoreUnavailable, openDocStore } from './doc-store.ts';
+import { collect } from '../tests/helpers/async.ts';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'exhibit-docstore-'));
@@ -121,9 +122,3 @@ open('refuses a database another process holds, naming the directory', async () 
 });
 
 open.run();
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}

@@ -339,7 +339,7 @@ limits('keeps index entries bounded whatever a client writes into a case', async
   const list = peer(ctx, 'cases');
   const c = peer(ctx, CASE);
   await Promise.all([list.synced(), c.synced()]);
-  const tags = Array.from({ length: 200 }, (_, i) => `tag-${i}-${"x".repeat(80)}`);
+  const tags = Array.from({ length: 200 }, (_, i) => `tag-${i}-${'x'.repeat(80)}`);
   initCase(c.doc, { id: 'x', title: 'T'.repeat(10_000), description: '', tags, now: 't' });
   await waitFor(() => readCaseIndex(list.doc).length === 1, 'the index entry', 2000);
   const entry = readCaseIndex(list.doc)[0];

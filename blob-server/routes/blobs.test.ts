@@ -13,6 +13,7 @@ import { createBlobServer, type BlobServer } from '../server.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { createFsStore } from '../storage/fs-store.ts';
 import { createS3Store } from '../storage/s3-store.ts';
+import { within } from '../../tests/helpers/async.ts';
 
 const MiB = 1024 * 1024;
 const MAX_UPLOAD_BYTES = 4 * MiB;
@@ -790,16 +791,4 @@ async function incompleteUploads(server: MinioServer, bucket: string): Promise<s
     found.push(`${upload.key} (unfinished upload)`);
   }
   return found;
-}
-
-async function within<T>(ms: number, title: string, run: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`"${title}" did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([run(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

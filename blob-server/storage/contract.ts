@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BlobNotFound, InvalidKey, RangeNotSatisfiable } from '../errors.ts';
 import type { BlobStore, ByteRange } from './blob-store.ts';
+import { collect, within } from '../../tests/helpers/async.ts';
 
 export interface OpenedStore {
   store: BlobStore;
@@ -229,12 +230,6 @@ async function readAll(store: BlobStore, key: string): Promise<Buffer> {
   return buffer((await store.get(key)).body);
 }
 
-async function collect(keys: AsyncIterable<string>): Promise<string[]> {
-  const all: string[] = [];
-  for await (const key of keys) all.push(key);
-  return all;
-}
-
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -300,16 +295,4 @@ async function rejects(
     return;
   }
   assert.unreachable(`expected ${expected.name}${what}, but it succeeded`);
-}
-
-async function within<T>(ms: number, title: string, run: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`"${title}" did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([run(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

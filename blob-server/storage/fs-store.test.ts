@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { StorageUnavailable } from '../errors.ts';
 import { blobStoreContract } from './contract.ts';
 import { createFsStore } from './fs-store.ts';
+import { collect } from '../../tests/helpers/async.ts';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'exhibit-fs-store-'));
@@ -133,9 +134,3 @@ fsStore('reports unhealthy once its directory is gone', async () => {
 });
 
 fsStore.run();
-
-async function collect(keys: AsyncIterable<string>): Promise<string[]> {
-  const all: string[] = [];
-  for await (const key of keys) all.push(key);
-  return all;
-}

@@ -10,6 +10,8 @@ import { StorageUnavailable } from '../errors.ts';
 import type { BlobStore } from './blob-store.ts';
 import { blobStoreContract } from './contract.ts';
 import { createS3Store, type S3StoreConfig } from './s3-store.ts';
+import { collect } from '../../tests/helpers/async.ts';
+import { freePort } from '../../tests/helpers/net.ts';
 
 function configFor(minio: MinioServer, bucket: string): S3StoreConfig {
   return {
@@ -59,7 +61,7 @@ const startup = suite('createS3Store');
 startup(
   'rejects quickly with StorageUnavailable naming the endpoint when nothing listens',
   async () => {
-    const endPoint = `http://127.0.0.1:${await unusedPort()}`;
+    const endPoint = `http://127.0.0.1:${await freePort()}`;
     const began = Date.now();
     const err = await failure(
       createS3Store({ endPoint, accessKey: 'k', secretKey: 'secret-key', bucket: 'b-unreachable' }),
@@ -218,23 +220,6 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
     return err as Error;
   }
   return assert.unreachable('expected a rejection') as never;
-}
-
-async function collect(keys: AsyncIterable<string>): Promise<string[]> {
-  const all: string[] = [];
-  for await (const key of keys) all.push(key);
-  return all;
-}
-
-function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** Accepts TCP connections and never says a word, like a hung server. */

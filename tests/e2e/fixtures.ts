@@ -1,9 +1,9 @@
 import { test as base, expect, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../helpers/net.ts';
 
 /**
  * A real Exhibit server (the all-in-one entry, as `npm start` runs it) in a child process, so a
@@ -62,18 +62,6 @@ export class ExhibitProcess {
     child.kill(signal);
     await exited;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export const test = base.extend<{ exhibit: ExhibitProcess; onlyLocalRequests: void }>({

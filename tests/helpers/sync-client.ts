@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { onSaved, stateVectorCovers } from '../../web/lib/shared/sync-protocol.ts';
+import { withTimeout } from './async.ts';
 
 /** A y-websocket client as the PWA uses it, plus a promise for "the server stored everything". */
 export class TestPeer {
@@ -60,19 +61,6 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 50
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)),
-        ms,
-      );
-    }),
-  ]);
 }
 
 /** A bare WebSocket to send hand-made frames and see how the server closes. */
