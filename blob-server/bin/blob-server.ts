@@ -11,6 +11,8 @@ await runUntilSignal('blob-server', async () => {
   const log = createLogger('blob-server', config.logLevel);
   if (config.store.kind === 'fs') await ensureWritableDir(config.store.dir, 'DATA_DIR');
   const store = await createBlobStore(config.store);
+  const storage = await store.health();
+  if (!storage.ok) log.warn('storage.unavailable', { detail: storage.detail, retrying: true });
   const server = await createBlobServer({
     store,
     maxUploadBytes: config.maxUploadBytes,

@@ -18,6 +18,8 @@ await runUntilSignal('exhibit', async () => {
   const store = await createBlobStore(
     config.store.kind === 'fs' ? { kind: 'fs', dir: join(dataDir, 'blobs') } : config.store,
   );
+  const storage = await store.health();
+  if (!storage.ok) log.warn('storage.unavailable', { detail: storage.detail, retrying: true });
   // Created after the HTTP server it attaches to; health reads it through this holder.
   const holder: { sync?: SyncServer } = {};
   const blob = await createBlobServer({
