@@ -22,6 +22,19 @@ const blobSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
     .default('exhibit'),
   S3_REGION: z.string().min(1).default('us-east-1'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int()
+    .min(30, 'must be at least 30')
+    .max(3600, 'must be at most 3600 (an hour)')
+    .default(600),
+  SESSION_TTL_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .positive('must be positive')
+    .max(365, 'must be at most 365')
+    .default(30),
+  PUBLIC_URL: z.url({ error: 'must be a URL such as https://exhibit.example.org' }).optional(),
+  TRUST_PROXY: z.string().min(1).optional(),
 });
 
 export type BlobStoreChoice =
@@ -44,6 +57,12 @@ export interface BlobConfig {
   maxUploadBytes: number;
   /** S3 when S3_ENDPOINT is set, else files under DATA_DIR/blobs. */
   store: BlobStoreChoice;
+  accessTokenTtlSeconds: number;
+  sessionTtlMs: number;
+  /** How users reach this server; used in links the server prints. */
+  publicUrl: string | undefined;
+  /** Express "trust proxy": 'true', a hop count, or a list of proxy addresses. */
+  trustProxy: string | boolean;
 }
 
 export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig {
@@ -56,6 +75,10 @@ export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig
     webRoot: raw.WEB_ROOT,
     maxUploadBytes: raw.MAX_UPLOAD_BYTES,
     store: storeChoice(raw),
+    accessTokenTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,
+    sessionTtlMs: raw.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
+    publicUrl: raw.PUBLIC_URL,
+    trustProxy: raw.TRUST_PROXY === 'true' ? true : (raw.TRUST_PROXY ?? false),
   };
 }
 

@@ -28,6 +28,38 @@ export class RouteNotFound extends ExhibitError {
   override readonly code = 'no_such_route';
 }
 
+export class NotFound extends ExhibitError {
+  override readonly status = 404;
+  override readonly code = 'not_found';
+}
+
+export class Unauthenticated extends ExhibitError {
+  override readonly status = 401;
+  override readonly code = 'unauthenticated';
+}
+
+export class Forbidden extends ExhibitError {
+  override readonly status = 403;
+  override readonly code = 'forbidden';
+}
+
+export class Conflict extends ExhibitError {
+  override readonly status = 409;
+  override readonly code = 'conflict';
+}
+
+export class TooManyAttempts extends ExhibitError {
+  override readonly status = 429;
+  override readonly code = 'too_many_attempts';
+  constructor(
+    message: string,
+    /** Seconds until another attempt may succeed; sent as Retry-After. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 export class PayloadTooLarge extends ExhibitError {
   override readonly status = 413;
   override readonly code = 'payload_too_large';

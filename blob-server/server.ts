@@ -4,7 +4,9 @@ import { join, resolve } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { BlobStore } from './storage/blob-store.ts';
 import { blobRoutes } from './routes/blobs.ts';
-import { ExhibitError, RouteNotFound, httpStatusOf } from './errors.ts';
+import { authRoutes } from './routes/auth.ts';
+import type { AuthService } from './identity/auth-service.ts';
+import { ExhibitError, RouteNotFound, TooManyAttempts, httpStatusOf } from './errors.ts';
 import { createLogger, type Logger } from '../sync-server/logger.ts';
 import { listen } from '../sync-server/server.ts';
 import type { SyncHealth } from '../sync-server/server.ts';
@@ -18,6 +20,10 @@ export interface BlobServerOptions {
   port?: number;
   host?: string;
   log?: Logger;
+  /** Accounts and sessions; without it the server has no sign-in routes. */
+  auth?: { service: AuthService; refreshTtlMs: number };
+  /** Express's "trust proxy": which proxies may tell us the client's address. */
+  trustProxy?: string | boolean;
   /** The sync-server's health, when it runs in this process. */
   syncHealth?: () => SyncHealth | undefined;
 }
@@ -32,6 +38,7 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
   const log = options.log ?? createLogger('blob-server');
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy ?? false);
   app.set('etag', false);
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -55,6 +62,12 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     '/api/blobs',
     blobRoutes({ store: options.store, maxUploadBytes: options.maxUploadBytes, log }),
   );
+  if (options.auth) {
+    app.use(
+      '/api',
+      authRoutes({ auth: options.auth.service, refreshTtlMs: options.auth.refreshTtlMs }),
+    );
+  }
   app.use('/api', (req) => {
     throw new RouteNotFound(`no API route ${req.method} ${req.originalUrl}`);
   });
@@ -67,12 +80,19 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
       return;
     }
     const status = httpStatusOf(err);
+    if (err instanceof TooManyAttempts) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     const code =
-      err instanceof ExhibitError ? err.code : status === 500 ? 'internal_error' : 'bad_request';
+      err instanceof ExhibitError
+        ? err.code
+        : status === 413
+          ? 'payload_too_large'
+          : status >= 500
+            ? 'internal_error'
+            : 'bad_request';
     const message =
       status >= 500 && !(err instanceof ExhibitError)
         ? 'the server failed to handle the request; it has been logged'
-        : (err as Error).message;
+        : (bodyParserMessage(err) ?? (err as Error).message);
     if (status >= 500)
       log.error('http.failed', { method: req.method, url: req.originalUrl, error: String(err) });
     res.status(status).json({ error: code, message });
@@ -121,4 +141,17 @@ function mountPwa(app: express.Express, root: string): void {
     res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
     res.sendFile(index);
   });
+}
+
+/** express.json's errors, in words for the caller. */
+function bodyParserMessage(err: unknown): string | undefined {
+  const type = (err as { type?: unknown }).type;
+  if (type === 'entity.too.large') {
+    return `the request body is larger than the ${String((err as { limit?: unknown }).limit)} bytes this route accepts`;
+  }
+  if (type === 'entity.parse.failed') return 'the request body is not valid JSON';
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return 'the request body must be UTF-8 JSON';
+  }
+  return undefined;
 }

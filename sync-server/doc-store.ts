@@ -1,4 +1,5 @@
-import { Level } from 'level';
+import type { Level } from 'level';
+import { openLevel } from './level.ts';
 import * as Y from 'yjs';
 
 /**
@@ -41,28 +42,13 @@ const updatePrefix = (name: string) => `u${SEP}${name}${SEP}`;
 const markerKey = (name: string, key: string) => `m${SEP}${name}${SEP}${key}`;
 
 export async function openDocStore(location: string): Promise<DocStore> {
-  const db = new Level<string, Uint8Array>(location, { valueEncoding: 'view' });
   try {
-    await db.open();
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause;
-    if (
-      (err as { code?: string }).code === 'LEVEL_DATABASE_NOT_OPEN' &&
-      cause?.code === 'LEVEL_LOCKED'
-    ) {
-      throw new DocStoreUnavailable(
-        `the sync database at ${location} is in use by another process (is another Exhibit server running on this DATA_DIR?)`,
-        { cause: err },
-      );
-    }
-    throw new DocStoreUnavailable(
-      `cannot open the sync database at ${location}: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
+    return new LevelDocStore(
+      await openLevel<Uint8Array>(location, 'sync', { valueEncoding: 'view' }),
     );
+  } catch (err) {
+    throw new DocStoreUnavailable((err as Error).message, { cause: err });
   }
-  return new LevelDocStore(db);
 }
 
 class LevelDocStore implements DocStore {

@@ -2,6 +2,8 @@
 import { readBlobConfig } from '../config.ts';
 import { createBlobServer } from '../server.ts';
 import { createBlobStore } from '../storage/index.ts';
+import { openIdentity } from '../identity/index.ts';
+import { announceSetup } from '../identity/setup-link.ts';
 import { ensureWritableDir } from '../../sync-server/data-dir.ts';
 import { createLogger } from '../../sync-server/logger.ts';
 import { runUntilSignal } from '../../sync-server/process.ts';
@@ -13,20 +15,34 @@ await runUntilSignal('blob-server', async () => {
   const store = await createBlobStore(config.store);
   const storage = await store.health();
   if (!storage.ok) log.warn('storage.unavailable', { detail: storage.detail, retrying: true });
+  const dataDir = await ensureWritableDir(config.dataDir, 'DATA_DIR');
+  const identity = await openIdentity({
+    dataDir,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    sessionTtlMs: config.sessionTtlMs,
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const server = await createBlobServer({
     store,
     maxUploadBytes: config.maxUploadBytes,
     port: config.port,
     host: config.host,
     log,
+    auth: { service: identity.service, refreshTtlMs: config.sessionTtlMs },
+    trustProxy: config.trustProxy,
   }).catch(async (err: unknown) => {
+    await identity.close();
     await store.close();
     throw err;
   });
+  await announceSetup(identity.service, config.publicUrl ?? `http://localhost:${server.port}`, log);
   log.info('blob.listening', { port: server.port, storage: config.store.kind });
   return {
     async close() {
       await server.close();
+      await identity.close();
       await store.close();
     },
   };

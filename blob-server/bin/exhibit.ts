@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { readBlobConfig } from '../config.ts';
 import { createBlobServer } from '../server.ts';
 import { createBlobStore } from '../storage/index.ts';
+import { openIdentity } from '../identity/index.ts';
+import { announceSetup } from '../identity/setup-link.ts';
 import { readSyncConfig } from '../../sync-server/config.ts';
 import { ensureWritableDir } from '../../sync-server/data-dir.ts';
 import { createLogger } from '../../sync-server/logger.ts';
@@ -20,6 +22,14 @@ await runUntilSignal('exhibit', async () => {
   );
   const storage = await store.health();
   if (!storage.ok) log.warn('storage.unavailable', { detail: storage.detail, retrying: true });
+  const identity = await openIdentity({
+    dataDir,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    sessionTtlMs: config.sessionTtlMs,
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   // Created after the HTTP server it attaches to; health reads it through this holder.
   const holder: { sync?: SyncServer } = {};
   const blob = await createBlobServer({
@@ -29,8 +39,11 @@ await runUntilSignal('exhibit', async () => {
     port: config.port,
     host: config.host,
     log,
+    auth: { service: identity.service, refreshTtlMs: config.sessionTtlMs },
+    trustProxy: config.trustProxy,
     syncHealth: () => holder.sync?.health(),
   }).catch(async (err: unknown) => {
+    await identity.close();
     await store.close();
     throw err;
   });
@@ -46,10 +59,12 @@ await runUntilSignal('exhibit', async () => {
     storage: config.store.kind,
   });
   holder.sync = sync;
+  await announceSetup(identity.service, config.publicUrl ?? `http://localhost:${blob.port}`, log);
   return {
     async close() {
       await sync.close();
       await blob.close();
+      await identity.close();
       await store.close();
     },
   };

@@ -301,7 +301,7 @@ running('refuses a second server on the same DATA_DIR: the sync database is in u
     WEB_ROOT: webRoot,
   });
   const output = await expectExit(second, 1);
-  assert.match(output, /sync database .* is in use/);
+  assert.match(output, /database .* is in use/);
 
   // The first one is untouched by the attempt.
   assert.is((await getJson(`http://127.0.0.1:${firstPort}/api/health`)).status, 200);

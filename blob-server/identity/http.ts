@@ -1,0 +1,42 @@
+import type { NextFunction, Request, Response } from 'express';
+import { parse as parseCookies } from 'cookie';
+import { Unauthenticated } from '../errors.ts';
+import type { AuthService, Authenticated, RequestContext } from './auth-service.ts';
+
+export const REFRESH_COOKIE = 'exhibit_refresh';
+
+/** Who is calling, as set by `requireAuth`. */
+export function authOf(res: Response): Authenticated {
+  const auth = res.locals['auth'] as Authenticated | undefined;
+  if (!auth) throw new Unauthenticated('sign in first');
+  return auth;
+}
+
+/** Refuses the request unless it carries a valid access token of an active session. */
+export function requireAuth(auth: AuthService) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    res.locals['auth'] = await auth.authenticate(bearerToken(req));
+    next();
+  };
+}
+
+export function bearerToken(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new Unauthenticated('the Authorization header must be "Bearer <token>"');
+  return match[1];
+}
+
+export function refreshCookie(req: Request): string | undefined {
+  const header = req.headers.cookie;
+  return header ? parseCookies(header)[REFRESH_COOKIE] : undefined;
+}
+
+export function requestContext(req: Request): RequestContext {
+  const userAgent = req.headers['user-agent'];
+  return {
+    ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+    ...(userAgent ? { userAgent } : {}),
+  };
+}

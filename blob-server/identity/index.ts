@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { AuditLog } from '../audit/audit-log.ts';
+import { AuthService } from './auth-service.ts';
+import { IdentityStore } from './identity-store.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import { TokenService } from './tokens.ts';
+
+export interface Identity {
+  service: AuthService;
+  audit: AuditLog;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens everything sign-in needs under the data directory: accounts and sessions
+ * (`identity/`), the token signing key (`keys/`) and the audit record (`audit/`).
+ */
+export async function openIdentity(options: {
+  dataDir: string;
+  accessTokenTtlSeconds: number;
+  sessionTtlMs: number;
+}): Promise<Identity> {
+  const tokens = await TokenService.open({
+    keyDir: join(options.dataDir, 'keys'),
+    issuer: 'exhibit',
+    audience: 'exhibit',
+    ttlSeconds: options.accessTokenTtlSeconds,
+  });
+  const store = await IdentityStore.open(join(options.dataDir, 'identity'));
+  const audit = await AuditLog.open(join(options.dataDir, 'audit')).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  const service = new AuthService({
+    store,
+    tokens,
+    audit,
+    throttle: new LoginThrottle(),
+    refreshTtlMs: options.sessionTtlMs,
+  });
+  return {
+    service,
+    audit,
+    async close() {
+      await store.close();
+      await audit.close();
+    },
+  };
+}
