@@ -28,7 +28,7 @@ throttle('allows four failures, then locks the account from that address for a m
 });
 
 throttle('doubles the lock with each further failure, up to fifteen minutes', () => {
-  let now = 0;
+  const now = 0;
   const t = new LoginThrottle(() => now);
   for (let i = 0; i < 6; i++) t.failed('a@x.org', 'ip');
   assert.is(locked(t, 'a@x.org', 'ip'), 120);
