@@ -20,8 +20,8 @@ export interface BlobServerOptions {
   port?: number;
   host?: string;
   log?: Logger;
-  /** Accounts and sessions; without it the server has no sign-in routes. */
-  auth?: { service: AuthService; refreshTtlMs: number };
+  /** Accounts and sessions: every route but health and the app shell needs a signed-in caller. */
+  auth: { service: AuthService; refreshTtlMs: number };
   /** Express's "trust proxy": which proxies may tell us the client's address. */
   trustProxy?: string | boolean;
   /** The sync-server's health, when it runs in this process. */
@@ -60,14 +60,17 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
   });
   app.use(
     '/api/blobs',
-    blobRoutes({ store: options.store, maxUploadBytes: options.maxUploadBytes, log }),
+    blobRoutes({
+      store: options.store,
+      maxUploadBytes: options.maxUploadBytes,
+      log,
+      auth: options.auth.service,
+    }),
   );
-  if (options.auth) {
-    app.use(
-      '/api',
-      authRoutes({ auth: options.auth.service, refreshTtlMs: options.auth.refreshTtlMs }),
-    );
-  }
+  app.use(
+    '/api',
+    authRoutes({ auth: options.auth.service, refreshTtlMs: options.auth.refreshTtlMs }),
+  );
   app.use('/api', (req) => {
     throw new RouteNotFound(`no API route ${req.method} ${req.originalUrl}`);
   });
@@ -80,6 +83,8 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
       return;
     }
     const status = httpStatusOf(err);
+    // A refused upload may still be arriving; do not keep reading it to reuse the connection.
+    if (!req.complete) res.setHeader('Connection', 'close');
     if (err instanceof TooManyAttempts) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     const code =
       err instanceof ExhibitError

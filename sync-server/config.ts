@@ -18,6 +18,8 @@ export const syncConfigSchema = z.object({
   DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
   SYNC_MAX_MESSAGE_BYTES: bytes.default(16 * 1024 * 1024),
   LOG_LEVEL: z.enum(['info', 'warn', 'error', 'silent']).default('info'),
+  /** Where a separately run sync-server checks sign-ins (the blob/API server). */
+  API_URL: z.url({ error: 'must be a URL such as http://127.0.0.1:8080' }).optional(),
 });
 
 export type SyncConfig = z.infer<typeof syncConfigSchema>;

@@ -14,8 +14,8 @@ const messageQueryAwareness = 3;
 
 export interface Peer {
   readonly socket: WebSocket;
-  /** Updates from a read-only peer are dropped (and logged), never applied. */
-  readonly readOnly: boolean;
+  /** Updates from a read-only peer are dropped (and logged), never applied. Set once admitted. */
+  readOnly: boolean;
   /** Awareness client ids this peer announced, removed when it leaves. */
   readonly awarenessIds: Set<number>;
 }

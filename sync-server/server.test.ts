@@ -19,8 +19,12 @@ import {
   readTags,
 } from '../web/lib/shared/case-doc.ts';
 import { TestPeer, rawSocket, waitFor } from '../tests/helpers/sync-client.ts';
+import { tableSyncAuth } from '../tests/helpers/sync-auth.ts';
 
 interface Ctx {
+  auth: ReturnType<typeof tableSyncAuth>;
+  /** An investigator's token, used by `peer` unless a test says otherwise. */
+  token: string;
   dir: string;
   server: SyncServer;
   url: string;
@@ -37,7 +41,10 @@ function recordingLogger(logs: Ctx['logs']): Logger {
 }
 
 async function start(ctx: Ctx, store?: DocStore): Promise<void> {
+  ctx.auth ??= tableSyncAuth();
+  ctx.token ??= ctx.auth.issue('investigator').token;
   ctx.server = await createSyncServer({
+    auth: ctx.auth,
     dataDir: ctx.dir,
     maxMessageBytes: 64 * 1024,
     log: recordingLogger(ctx.logs),
@@ -46,13 +53,15 @@ async function start(ctx: Ctx, store?: DocStore): Promise<void> {
   ctx.url = `ws://127.0.0.1:${ctx.server.port}/sync`;
 }
 
-function peer(ctx: Ctx, name: string): TestPeer {
-  const p = new TestPeer(ctx.url, name);
+function peer(ctx: Ctx, name: string, token = ctx.token): TestPeer {
+  const p = new TestPeer(ctx.url, name, token);
   ctx.peers.push(p);
   return p;
 }
 
 async function setup(ctx: Ctx): Promise<void> {
+  ctx.auth = tableSyncAuth();
+  ctx.token = ctx.auth.issue('investigator').token;
   ctx.dir = await mkdtemp(join(tmpdir(), 'exhibit-sync-'));
   ctx.logs = [];
   ctx.peers = [];
@@ -119,7 +128,7 @@ sync('changes made offline are merged when the peer connects', async (ctx) => {
   await online.synced();
   online.doc.getText('t').insert(0, 'online ');
   await online.savedOnServer();
-  const late = new TestPeer(ctx.url, CASE, offline);
+  const late = new TestPeer(ctx.url, CASE, ctx.token, offline);
   ctx.peers.push(late);
   await late.savedOnServer();
   await waitFor(() => online.doc.getText('t').length === 'offline online '.length, 'merge');
@@ -146,6 +155,8 @@ sync.run();
 
 const loading = suite<Ctx>('sync-server: loading', {} as Ctx);
 loading.before.each(async (ctx) => {
+  ctx.auth = tableSyncAuth();
+  ctx.token = ctx.auth.issue('investigator').token;
   ctx.dir = await mkdtemp(join(tmpdir(), 'exhibit-sync-'));
   ctx.logs = [];
   ctx.peers = [];
@@ -169,7 +180,7 @@ loading('never answers a first sync before the stored document is loaded', async
   await start(ctx, slow);
 
   // A raw client sends sync step 1 the instant the socket opens and reads the first answer.
-  const raw = await rawSocket(`${ctx.url}/${CASE}`);
+  const raw = await rawSocket(`${ctx.url}/${CASE}?access_token=${ctx.token}`);
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, 0);
   syncProtocol.writeSyncStep1(encoder, new Y.Doc());
@@ -279,7 +290,7 @@ bad.after.each(teardown);
 
 bad('closes a connection to a malformed document name with a reason', async (ctx) => {
   for (const name of ['nonsense', 'case.short', 'case.%2F..%2Fetc', 'case.' + 'a'.repeat(65)]) {
-    const raw = await rawSocket(`${ctx.url}/${name}`);
+    const raw = await rawSocket(`${ctx.url}/${name}?access_token=${ctx.token}`);
     const closed = await raw.closed;
     assert.is(closed.code, CloseCode.invalidDocName, name);
     assert.ok(closed.reason.length > 10, `a reason for ${name}`);
@@ -291,17 +302,17 @@ bad(
   async (ctx) => {
     const good = peer(ctx, CASE);
     await good.synced();
-    const raw = await rawSocket(`${ctx.url}/${CASE}`);
+    const raw = await rawSocket(`${ctx.url}/${CASE}?access_token=${ctx.token}`);
     raw.socket.send(new Uint8Array([0, 2, 200, 1, 2, 3]));
     const closed = await raw.closed;
     assert.is(closed.code, CloseCode.malformedMessage);
     assert.match(closed.reason, 'malformed');
 
-    const raw2 = await rawSocket(`${ctx.url}/${CASE}`);
+    const raw2 = await rawSocket(`${ctx.url}/${CASE}?access_token=${ctx.token}`);
     raw2.socket.send(new Uint8Array([77]));
     assert.is((await raw2.closed).code, CloseCode.malformedMessage);
 
-    const raw3 = await rawSocket(`${ctx.url}/${CASE}`);
+    const raw3 = await rawSocket(`${ctx.url}/${CASE}?access_token=${ctx.token}`);
     raw3.socket.send('hello');
     assert.is((await raw3.closed).code, CloseCode.malformedMessage);
 
@@ -314,7 +325,7 @@ bad(
 );
 
 bad('closes a connection that sends a message over the size limit', async (ctx) => {
-  const raw = await rawSocket(`${ctx.url}/${CASE}`);
+  const raw = await rawSocket(`${ctx.url}/${CASE}?access_token=${ctx.token}`);
   raw.socket.send(new Uint8Array(128 * 1024));
   assert.is((await raw.closed).code, 1009);
   const ok = peer(ctx, CASE);
@@ -349,3 +360,56 @@ limits('keeps index entries bounded whatever a client writes into a case', async
 });
 
 limits.run();
+
+const access = suite<Ctx>('sync-server: who may connect', {} as Ctx);
+access.before.each(setup);
+access.after.each(teardown);
+
+access('closes a connection without a valid token with 4401 and a reason', async (ctx) => {
+  for (const query of ['', '?access_token=forged']) {
+    const raw = await rawSocket(`${ctx.url}/${CASE}${query}`);
+    const closed = await raw.closed;
+    assert.is(closed.code, CloseCode.unauthenticated, query);
+    assert.match(closed.reason, 'token');
+  }
+});
+
+access('refuses guests with 4403, and lets analysts annotate cases', async (ctx) => {
+  const guest = ctx.auth.issue('guest').token;
+  const raw = await rawSocket(`${ctx.url}/${CASE}?access_token=${guest}`);
+  assert.is((await raw.closed).code, CloseCode.forbidden);
+  const analyst = peer(ctx, CASE, ctx.auth.issue('analyst').token);
+  await analyst.synced();
+  analyst.doc.getText('t').insert(0, 'note');
+  await analyst.savedOnServer();
+});
+
+access('closes open connections as soon as the session is revoked', async (ctx) => {
+  const { token, identity } = ctx.auth.issue('investigator');
+  const p = peer(ctx, CASE, token);
+  await p.synced();
+  const closes: Array<{ code: number; reason: string }> = [];
+  p.provider.on('connection-close', (event: CloseEvent | null) => {
+    if (event) closes.push({ code: event.code, reason: event.reason });
+  });
+  ctx.auth.revoke({ userId: identity.userId, reason: 'signed out' });
+  await waitFor(() => closes.length > 0, 'the close');
+  assert.is(closes[0]?.code, CloseCode.unauthenticated);
+  assert.match(closes[0]?.reason ?? '', 'signed out');
+  const other = peer(ctx, CASE);
+  await other.synced();
+});
+
+access('refuses a WebSocket opened from another site', async (ctx) => {
+  const { default: WebSocket } = await import('ws');
+  const socket = new WebSocket(`${ctx.url}/${CASE}?access_token=${ctx.token}`, {
+    headers: { origin: 'https://evil.example' },
+  });
+  const status = await new Promise<number>((resolve) => {
+    socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    socket.on('error', () => resolve(-1));
+  });
+  assert.is(status, 403);
+});
+
+access.run();

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { CloseCode } from '../web/lib/shared/sync-protocol.ts';
-import { decodeDocName, isServerOwned } from '../web/lib/shared/doc-names.ts';
+import { decodeDocName, isServerOwned, type DocName } from '../web/lib/shared/doc-names.ts';
+import type { SyncAuth, SyncIdentity } from './auth.ts';
 import { openDocStore, type DocStore } from './doc-store.ts';
 import { DocRegistry } from './doc-registry.ts';
 import { CaseIndex } from './case-index.ts';
@@ -25,6 +26,8 @@ export interface SyncServerOptions {
   log?: Logger;
   /** Replaces LevelDB, for tests that need a store that fails or is slow. */
   store?: DocStore;
+  /** Who may connect and what they may do; every connection is checked. */
+  auth: SyncAuth;
 }
 
 export interface SyncHealth {
@@ -55,15 +58,34 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   await index.start();
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
+  const connections = new Set<Connection>();
   wss.on('connection', (socket: WebSocket, req: http.IncomingMessage) =>
-    servePeer({ socket, req, registry, log }),
+    servePeer({ socket, req, registry, log, auth: options.auth, connections }),
   );
+  const stopRevocations = options.auth.onRevoked((revocation) => {
+    for (const connection of connections) {
+      const { identity } = connection;
+      if (identity.userId !== revocation.userId) continue;
+      if (revocation.sessionIds && !revocation.sessionIds.includes(identity.sessionId)) continue;
+      connection.socket.close(
+        CloseCode.unauthenticated,
+        closeReason(`access ended: ${revocation.reason}`),
+      );
+    }
+  });
   const keepalive = startKeepalive(wss);
 
   const handleUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (!path.startsWith(SYNC_PATH_PREFIX)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    // A page on another site must not open a socket riding on our user's cookie.
+    const origin = req.headers.origin;
+    if (origin && !sameHost(origin, req.headers.host)) {
+      log.warn('sync.cross_origin_refused', { origin });
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -95,6 +117,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     health,
     async close() {
       clearInterval(keepalive);
+      stopRevocations();
       options.server?.off('upgrade', handleUpgrade);
       for (const client of wss.clients)
         client.close(CloseCode.shuttingDown, 'server shutting down');
@@ -119,21 +142,23 @@ function servePeer(ctx: {
   req: http.IncomingMessage;
   registry: DocRegistry;
   log: Logger;
+  auth: SyncAuth;
+  connections: Set<Connection>;
 }): void {
-  const { socket, req, registry, log } = ctx;
+  const { socket, req, registry, log, auth, connections } = ctx;
   const raw = (req.url ?? '').split('?')[0]?.slice(SYNC_PATH_PREFIX.length) ?? '';
   let name: string;
-  let readOnly: boolean;
+  let docName: DocName;
   try {
     name = decodeURIComponent(raw);
-    readOnly = isServerOwned(decodeDocName(name));
+    docName = decodeDocName(name);
   } catch (err) {
     log.warn('sync.rejected', { reason: (err as Error).message });
     socket.close(CloseCode.invalidDocName, closeReason((err as Error).message));
     return;
   }
 
-  const peer: Peer = { socket, readOnly, awarenessIds: new Set() };
+  const peer: Peer = { socket, readOnly: true, awarenessIds: new Set() };
   const queue: Uint8Array[] = [];
   let live: LiveDoc | undefined;
   let closed = false;
@@ -165,14 +190,46 @@ function servePeer(ctx: {
   socket.on('error', (err) => log.warn('sync.socket_error', { doc: name, error: err.message }));
   socket.on('close', () => {
     closed = true;
+    if (connection) connections.delete(connection);
     if (live) {
       live.removePeer(peer);
       registry.release(name, live);
     }
   });
 
-  registry.acquire(name).then(
-    (doc) => {
+  let connection: Connection | undefined;
+  const admit = async (): Promise<boolean> => {
+    let identity: SyncIdentity;
+    try {
+      identity = await auth.authenticate(req);
+    } catch (err) {
+      log.warn('sync.unauthenticated', { doc: name, reason: (err as Error).message });
+      socket.close(CloseCode.unauthenticated, closeReason((err as Error).message));
+      return false;
+    }
+    const access = await auth.access(identity, docName);
+    if (access === 'none') {
+      log.warn('sync.forbidden', { doc: name, user: identity.userId });
+      socket.close(CloseCode.forbidden, 'you have no access to this document');
+      return false;
+    }
+    // Server-owned documents take no client writes, whatever the role.
+    peer.readOnly = access === 'read' || isServerOwned(docName);
+    if (closed) return false;
+    connection = { identity, socket };
+    connections.add(connection);
+    return true;
+  };
+
+  admit()
+    .then(async (admitted) => {
+      if (!admitted) return;
+      const doc = await registry.acquire(name).catch((err: unknown) => {
+        log.error('sync.load_failed', { doc: name, error: String(err) });
+        socket.close(CloseCode.storageFailure, 'the document could not be loaded; retrying');
+        return undefined;
+      });
+      if (!doc) return;
       if (closed) {
         registry.release(name, doc);
         return;
@@ -180,12 +237,25 @@ function servePeer(ctx: {
       live = doc;
       doc.addPeer(peer);
       for (const data of queue.splice(0)) handle(doc, data);
-    },
-    (err: unknown) => {
-      log.error('sync.load_failed', { doc: name, error: String(err) });
-      socket.close(CloseCode.storageFailure, 'the document could not be loaded; retrying');
-    },
-  );
+    })
+    .catch((err: unknown) => {
+      log.error('sync.admit_failed', { doc: name, error: String(err) });
+      socket.close(1011, 'the server could not check access; retrying');
+    });
+}
+
+/** An admitted connection, kept so that a revocation can close it at once. */
+interface Connection {
+  identity: SyncIdentity;
+  socket: WebSocket;
+}
+
+function sameHost(origin: string, host: string | undefined): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 function toBytes(data: RawData): Uint8Array {

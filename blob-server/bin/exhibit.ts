@@ -6,6 +6,7 @@ import { createBlobServer } from '../server.ts';
 import { createBlobStore } from '../storage/index.ts';
 import { openIdentity } from '../identity/index.ts';
 import { announceSetup } from '../identity/setup-link.ts';
+import { identitySyncAuth } from '../identity/sync-auth.ts';
 import { readSyncConfig } from '../../sync-server/config.ts';
 import { ensureWritableDir } from '../../sync-server/data-dir.ts';
 import { createLogger } from '../../sync-server/logger.ts';
@@ -52,6 +53,7 @@ await runUntilSignal('exhibit', async () => {
     server: blob.httpServer,
     maxMessageBytes: syncConfig.SYNC_MAX_MESSAGE_BYTES,
     log,
+    auth: identitySyncAuth(identity.service),
   });
   log.info('exhibit.listening', {
     url: `http://${config.host ?? 'localhost'}:${blob.port}/`,

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Role } from '../../web/lib/shared/roles.ts';
 import type { PublicUser, SessionResponse } from '../../web/lib/shared/auth-schemas.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -17,6 +18,14 @@ export interface RequestContext {
 export interface Authenticated {
   user: User;
   claims: AccessClaims;
+}
+
+/** Sent when sessions end or an account changes, so open connections can be closed at once. */
+export interface Revocation {
+  userId: string;
+  /** The sessions that ended; absent when every session of the user is affected. */
+  sessionIds?: string[];
+  reason: string;
 }
 
 const SETUP_META = 'setup-token';
@@ -46,6 +55,17 @@ export class AuthService {
   readonly #now: () => number;
   /** Verified against when an email is unknown, so timing does not tell which accounts exist. */
   #decoyHash: Promise<string> | undefined;
+  readonly #events = new EventEmitter<{ revoked: [Revocation] }>();
+
+  /** Listens for ended sessions and changed accounts; returns a function that stops listening. */
+  onRevoked(listener: (revocation: Revocation) => void): () => void {
+    this.#events.on('revoked', listener);
+    return () => this.#events.off('revoked', listener);
+  }
+
+  #revoked(revocation: Revocation): void {
+    this.#events.emit('revoked', revocation);
+  }
 
   constructor(options: AuthServiceOptions) {
     this.#store = options.store;
@@ -208,6 +228,11 @@ export class AuthService {
       throw new Unauthenticated('the sign-in has ended or is not valid; sign in again');
     }
     if (outcome === 'reused') {
+      this.#revoked({
+        userId: session.userId,
+        sessionIds: [session.id],
+        reason: 'refresh token reused',
+      });
       await this.#audit.record({
         action: 'auth.refresh_reused',
         actor: { userId: session.userId },
@@ -235,6 +260,7 @@ export class AuthService {
         : { ...s, revokedAt: new Date(this.#now()).toISOString(), revokedReason: 'signed out' },
     );
     if (ended) {
+      this.#revoked({ userId: ended.userId, sessionIds: [ended.id], reason: 'signed out' });
       await this.#audit.record({
         action: 'auth.logout',
         actor: { userId: ended.userId, ...(actor ? { email: actor.email } : {}) },
@@ -278,7 +304,12 @@ export class AuthService {
       passwordHash,
       mustChangePassword: false,
     }));
-    await this.#store.revokeSessionsOfUser(user.id, 'password changed', auth.claims.sid);
+    const ended = await this.#store.revokeSessionsOfUser(
+      user.id,
+      'password changed',
+      auth.claims.sid,
+    );
+    this.#revoked({ userId: user.id, sessionIds: ended, reason: 'password changed' });
     await this.#audit.record({
       action: 'auth.password_changed',
       actor: { userId: user.id, email: user.email },
@@ -348,10 +379,9 @@ export class AuthService {
       },
     );
     if (change.disabled === true || (change.role !== undefined && change.role !== before?.role)) {
-      await this.#store.revokeSessionsOfUser(
-        id,
-        change.disabled ? 'account disabled' : 'role changed',
-      );
+      const reason = change.disabled ? 'account disabled' : 'role changed';
+      await this.#store.revokeSessionsOfUser(id, reason);
+      this.#revoked({ userId: id, reason });
     }
     await this.#audit.record({
       action: 'user.updated',
@@ -379,6 +409,7 @@ export class AuthService {
       mustChangePassword: true,
     }));
     await this.#store.revokeSessionsOfUser(id, 'password reset by an administrator');
+    this.#revoked({ userId: id, reason: 'password reset by an administrator' });
     await this.#audit.record({
       action: 'user.password_reset',
       actor: { userId: admin.user.id, email: admin.user.email },

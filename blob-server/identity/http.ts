@@ -4,6 +4,12 @@ import { Unauthenticated } from '../errors.ts';
 import type { AuthService, Authenticated, RequestContext } from './auth-service.ts';
 
 export const REFRESH_COOKIE = 'exhibit_refresh';
+/**
+ * The access token again, as an httpOnly cookie, for what a browser fetches without letting
+ * script add a header: evidence in <img>/<video>/downloads, and the sync WebSocket. Accepted
+ * only on those reads (never on a request that changes anything), and SameSite=Strict.
+ */
+export const ACCESS_COOKIE = 'exhibit_access';
 
 /** Who is calling, as set by `requireAuth`. */
 export function authOf(res: Response): Authenticated {
@@ -29,8 +35,20 @@ export function bearerToken(req: Request): string | undefined {
 }
 
 export function refreshCookie(req: Request): string | undefined {
-  const header = req.headers.cookie;
-  return header ? parseCookies(header)[REFRESH_COOKIE] : undefined;
+  return cookie(req.headers.cookie, REFRESH_COOKIE);
+}
+
+export function cookie(header: string | undefined, name: string): string | undefined {
+  return header ? parseCookies(header)[name] : undefined;
+}
+
+/** For reads a browser makes on its own: the bearer header if present, else the access cookie. */
+export function requireAuthForReads(auth: AuthService) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const token = bearerToken(req) ?? cookie(req.headers.cookie, ACCESS_COOKIE);
+    res.locals['auth'] = await auth.authenticate(token);
+    next();
+  };
 }
 
 export function requestContext(req: Request): RequestContext {

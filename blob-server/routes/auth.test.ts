@@ -45,7 +45,7 @@ async function call(
     signal: AbortSignal.timeout(15_000),
   });
   const text = await response.text();
-  const setCookie = response.headers.get('set-cookie') ?? undefined;
+  const setCookie = response.headers.getSetCookie().find((c) => c.startsWith('exhibit_refresh='));
   return {
     status: response.status,
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
@@ -150,11 +150,15 @@ first('gives browsers the refresh token only as an httpOnly cookie on /api/auth'
       password: PASSWORD,
     }),
   });
-  const cookie = reply.headers.get('set-cookie') ?? '';
-  assert.match(cookie, /^exhibit_refresh=/);
-  assert.match(cookie, /HttpOnly/i);
-  assert.match(cookie, /SameSite=Strict/i);
-  assert.match(cookie, /Path=\/api\/auth/);
+  const cookies = reply.headers.getSetCookie();
+  const refresh = cookies.find((c) => c.startsWith('exhibit_refresh=')) ?? '';
+  assert.match(refresh, /HttpOnly/i);
+  assert.match(refresh, /SameSite=Strict/i);
+  assert.match(refresh, /Path=\/api\/auth/);
+  const access = cookies.find((c) => c.startsWith('exhibit_access=')) ?? '';
+  assert.match(access, /HttpOnly/i);
+  assert.match(access, /SameSite=Strict/i);
+  assert.match(access, /Path=\//);
   const body = (await reply.json()) as Record<string, unknown>;
   assert.is(body['refreshToken'], undefined);
   assert.is(reply.headers.get('cache-control'), 'no-store');

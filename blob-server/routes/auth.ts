@@ -11,6 +11,7 @@ import {
 } from '../../web/lib/shared/auth-schemas.ts';
 import { publicUser, type AuthService } from '../identity/auth-service.ts';
 import {
+  ACCESS_COOKIE,
   REFRESH_COOKIE,
   authOf,
   refreshCookie,
@@ -33,6 +34,13 @@ export function authRoutes(options: { auth: AuthService; refreshTtlMs: number })
   const signedIn = requireAuth(auth);
 
   const sendSession = (req: Request, res: Response, session: SessionResponse, status = 200) => {
+    res.cookie(ACCESS_COOKIE, session.accessToken, {
+      httpOnly: true,
+      secure: req.secure,
+      sameSite: 'strict',
+      path: '/',
+      maxAge: Math.max(0, session.expiresAt * 1000 - Date.now()),
+    });
     res.cookie(REFRESH_COOKIE, session.refreshToken, {
       httpOnly: true,
       secure: req.secure,
@@ -75,6 +83,7 @@ export function authRoutes(options: { auth: AuthService; refreshTtlMs: number })
     const sessionId = token?.split('.')[0];
     await auth.logout(sessionId, requestContext(req));
     res.clearCookie(REFRESH_COOKIE, { path: '/api/auth' });
+    res.clearCookie(ACCESS_COOKIE, { path: '/' });
     res.status(204).end();
   });
 

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { startMinio, type MinioServer } from '../../tests/helpers/minio.ts';
 import type { Logger } from '../../sync-server/logger.ts';
 import { createBlobServer, type BlobServer } from '../server.ts';
+import { testIdentity } from '../../tests/helpers/identity.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { createFsStore } from '../storage/fs-store.ts';
 import { createS3Store } from '../storage/s3-store.ts';
@@ -412,6 +413,7 @@ function apiSuite(title: string, openStore: () => Promise<OpenedStore>): ApiSuit
         store: tracked.store,
         maxUploadBytes: MAX_UPLOAD_BYTES,
         log: silentLogger,
+        auth: await callerAuth(),
       });
       const api: Api = {
         base: `http://127.0.0.1:${server.port}`,
@@ -499,7 +501,7 @@ function trackStore(inner: BlobStore): {
 
 // --- backends -----------------------------------------------------------------------------
 
-blobApiSuite('filesystem', async () => {
+async function openFsStore(): Promise<OpenedStore> {
   const dir = await mkdtemp(join(tmpdir(), 'exhibit-blob-api-'));
   const store = await createFsStore(dir);
   return {
@@ -511,7 +513,9 @@ blobApiSuite('filesystem', async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+blobApiSuite('filesystem', openFsStore);
 
 /** One MinIO for the whole file, started by the first case that needs it. */
 let minio: Promise<MinioServer> | undefined;
@@ -547,6 +551,7 @@ const openOutage = async () => {
     store: opened.store,
     maxUploadBytes: MAX_UPLOAD_BYTES,
     log: silentLogger,
+    auth: await callerAuth(),
   });
   const api: Api = {
     base: `http://127.0.0.1:${server.port}`,
@@ -646,8 +651,24 @@ interface Answer {
   json(): any;
 }
 
+/**
+ * One signed-in administrator for the whole file: these tests are about storing and serving
+ * bytes; who may do so is tested in the "who may" suite below and in auth.test.ts.
+ */
+let identity: Awaited<ReturnType<typeof testIdentity>> | undefined;
+async function callerAuth() {
+  identity ??= await testIdentity();
+  return { service: identity.identity.service, refreshTtlMs: 3600_000 };
+}
+const authorization = () => ({ Authorization: `Bearer ${identity?.adminToken ?? ''}` });
+
 async function request(url: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const headers = { ...authorization(), ...(init.headers as Record<string, string> | undefined) };
+  const response = await fetch(url, {
+    ...init,
+    headers,
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
   const body = Buffer.from(await response.arrayBuffer());
   return {
     status: response.status,
@@ -728,7 +749,11 @@ function readAnswer(req: http.ClientRequest): Promise<RawAnswer> {
 async function putDeclaringMore(url: string, declared: number, sent: Buffer): Promise<RawAnswer> {
   const req = http.request(url, {
     method: 'PUT',
-    headers: { 'Content-Length': declared, 'Content-Type': 'application/octet-stream' },
+    headers: {
+      ...authorization(),
+      'Content-Length': declared,
+      'Content-Type': 'application/octet-stream',
+    },
   });
   const answer = readAnswer(req);
   req.write(sent);
@@ -741,7 +766,7 @@ async function putDeclaringMore(url: string, declared: number, sent: Buffer): Pr
 
 /** Sends the body without a Content-Length, so the server only learns its size by reading it. */
 async function putChunked(url: string, bytes: Buffer): Promise<RawAnswer> {
-  const req = http.request(url, { method: 'PUT' });
+  const req = http.request(url, { method: 'PUT', headers: authorization() });
   const answer = readAnswer(req);
   const chunks = Array.from({ length: Math.ceil(bytes.length / (64 * 1024)) }, (_, i) =>
     bytes.subarray(i * 64 * 1024, (i + 1) * 64 * 1024),
@@ -761,7 +786,7 @@ async function putChunked(url: string, bytes: Buffer): Promise<RawAnswer> {
 async function abandonUpload(url: string, bytes: Buffer): Promise<void> {
   const req = http.request(url, {
     method: 'PUT',
-    headers: { 'Content-Length': bytes.length },
+    headers: { ...authorization(), 'Content-Length': bytes.length },
   });
   const answered = new Promise<boolean>((resolve) => {
     req.once('response', () => resolve(true));
@@ -792,3 +817,112 @@ async function incompleteUploads(server: MinioServer, bucket: string): Promise<s
   }
   return found;
 }
+
+const who = suite('blob API: who may read and add evidence');
+
+who('refuses callers who are not signed in, with 401 and a reason', async () => {
+  const store = await openFsStore();
+  const auth = await callerAuth();
+  const server = await createBlobServer({
+    store: store.store,
+    maxUploadBytes: MAX_UPLOAD_BYTES,
+    log: silentLogger,
+    auth,
+  });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    const bytes = Buffer.from('evidence');
+    const url = `${base}/api/blobs/${sha256(bytes)}`;
+    for (const init of [{ method: 'PUT', body: bytes }, { method: 'GET' }, { method: 'HEAD' }]) {
+      const response = await fetch(url, {
+        ...init,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      assert.is(response.status, 401, init.method);
+    }
+    const forged = await fetch(url, {
+      headers: { Authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    assert.is(forged.status, 401);
+    assert.match(((await forged.json()) as { message: string }).message, /token/);
+  } finally {
+    await server.close();
+    await store.cleanup();
+  }
+});
+
+who('lets guests and analysts read but not add evidence', async () => {
+  const store = await openFsStore();
+  const auth = await callerAuth();
+  const server = await createBlobServer({
+    store: store.store,
+    maxUploadBytes: MAX_UPLOAD_BYTES,
+    log: silentLogger,
+    auth,
+  });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    const bytes = Buffer.from('witness statement');
+    const url = `${base}/api/blobs/${sha256(bytes)}`;
+    assert.is((await request(url, { method: 'PUT', body: bytes })).status, 201);
+    for (const role of ['guest', 'analyst'] as const) {
+      const token = await identity!.tokenFor(role);
+      const put = await fetch(url, {
+        method: 'PUT',
+        body: bytes,
+        headers: { Authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      assert.is(put.status, 403, role);
+      const get = await fetch(url, {
+        headers: { Authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      assert.is(get.status, 200, role);
+    }
+  } finally {
+    await server.close();
+    await store.cleanup();
+  }
+});
+
+who('accepts the access cookie for reads only, never for adding evidence', async () => {
+  const store = await openFsStore();
+  const auth = await callerAuth();
+  const server = await createBlobServer({
+    store: store.store,
+    maxUploadBytes: MAX_UPLOAD_BYTES,
+    log: silentLogger,
+    auth,
+  });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    const bytes = Buffer.from('cookie evidence');
+    const url = `${base}/api/blobs/${sha256(bytes)}`;
+    assert.is((await request(url, { method: 'PUT', body: bytes })).status, 201);
+    const cookie = `exhibit_access=${identity!.adminToken}`;
+    const get = await fetch(url, {
+      headers: { cookie },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    assert.is(get.status, 200);
+    const other = Buffer.from('another file');
+    const put = await fetch(`${base}/api/blobs/${sha256(other)}`, {
+      method: 'PUT',
+      body: other,
+      headers: { cookie },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    assert.is(put.status, 401);
+  } finally {
+    await server.close();
+    await store.cleanup();
+  }
+});
+
+who.after(async () => {
+  await identity?.close();
+});
+
+who.run();

@@ -1,12 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { AuthService } from '../identity/auth-service.ts';
+import { authOf, requireAuth, requireAuthForReads } from '../identity/http.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { sha256Key } from '../storage/keys.ts';
 import {
   BadRequest,
   BlobNotFound,
+  Forbidden,
   ChecksumMismatch,
   PayloadTooLarge,
   RangeNotSatisfiable,
@@ -24,11 +27,25 @@ export function blobRoutes(options: {
   store: BlobStore;
   maxUploadBytes: number;
   log: Logger;
+  auth: AuthService;
 }): Router {
   const { store, maxUploadBytes, log } = options;
   const router = express.Router();
+  const reader = requireAuthForReads(options.auth);
+  const writer = requireAuth(options.auth);
+  // Until uploads are tied to cases (the ingest issue), adding evidence is for the roles that
+  // may add it to some case at all.
+  const mayAdd = (_req: Request, res: Response, next: NextFunction) => {
+    const { role } = authOf(res).user;
+    if (role === 'guest' || role === 'analyst') {
+      throw new Forbidden(
+        `an ${role === 'guest' ? 'external guest' : 'analyst'} cannot add evidence`,
+      );
+    }
+    next();
+  };
 
-  router.put('/:sha256', async (req, res) => {
+  router.put('/:sha256', writer, mayAdd, async (req, res) => {
     const expected = parseDigest(req.params.sha256);
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxUploadBytes) {
@@ -119,8 +136,8 @@ export function blobRoutes(options: {
     });
   };
   // HEAD first: Express also routes HEAD to a GET route registered before it.
-  router.head('/:sha256', (req, res) => read(req, res, false));
-  router.get('/:sha256', (req, res) => read(req, res, true));
+  router.head('/:sha256', reader, (req, res) => read(req, res, false));
+  router.get('/:sha256', reader, (req, res) => read(req, res, true));
 
   return router;
 }

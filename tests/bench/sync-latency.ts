@@ -9,6 +9,7 @@ import { createLogger } from '../../sync-server/logger.ts';
 import { initCase, readCaseIndex, readMeta, updateMeta } from '../../web/lib/shared/case-doc.ts';
 import { newId } from '../../web/lib/shared/doc-names.ts';
 import { TestPeer, waitFor } from '../helpers/sync-client.ts';
+import { tableSyncAuth } from '../helpers/sync-auth.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 50);
 
@@ -21,21 +22,24 @@ function stats(name: string, samples: number[]): void {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'exhibit-bench-'));
+const auth = tableSyncAuth();
+const { token } = auth.issue('investigator');
 const server = await createSyncServer({
+  auth,
   dataDir: dir,
   maxMessageBytes: 16 * 1024 * 1024,
   log: createLogger('bench', 'error'),
 });
 const url = `ws://127.0.0.1:${server.port}/sync`;
-const watcher = new TestPeer(url, 'cases');
+const watcher = new TestPeer(url, 'cases', token);
 await watcher.synced();
 
 const appear: number[] = [];
 const edits: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
   const id = newId();
-  const author = new TestPeer(url, `case.${id}`);
-  const reader = new TestPeer(url, `case.${id}`);
+  const author = new TestPeer(url, `case.${id}`, token);
+  const reader = new TestPeer(url, `case.${id}`, token);
   await Promise.all([author.synced(), reader.synced()]);
 
   const t0 = performance.now();

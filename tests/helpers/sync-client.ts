@@ -11,11 +11,12 @@ export class TestPeer {
   #stored: Uint8Array = new Uint8Array([0]);
   #waiters: Array<() => void> = [];
 
-  constructor(serverUrl: string, name: string, doc = new Y.Doc()) {
+  constructor(serverUrl: string, name: string, token: string, doc = new Y.Doc()) {
     this.doc = doc;
     this.provider = new WebsocketProvider(serverUrl, name, doc, {
       WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
       disableBc: true,
+      params: { access_token: token },
     });
     onSaved(this.provider, (sv) => {
       this.#stored = sv;

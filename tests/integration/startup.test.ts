@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { suite } from 'uvu';
 import { startMinio } from '../helpers/minio.ts';
+import { TestPeer } from '../helpers/sync-client.ts';
 import * as assert from 'uvu/assert';
 
 /**
@@ -152,6 +153,26 @@ function portOf(server: Server): number {
   const address = server.address();
   if (typeof address !== 'object' || !address) throw new Error('not listening on a port');
   return address.port;
+}
+
+/** Creates the first administrator through the setup link the server printed. */
+async function signInFromSetupLink(started: Started): Promise<string> {
+  const event = await waitForEvent(started, 'setup.required');
+  const link = new URL(String(event['url']));
+  const reply = await fetch(new URL('/api/setup', link), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      token: link.searchParams.get('token'),
+      email: 'admin@example.org',
+      name: 'Admin',
+      password: 'correct horse battery staple',
+    }),
+    signal: AbortSignal.timeout(WAIT_MS),
+  });
+  const body = (await reply.json()) as { accessToken?: string };
+  assert.is(reply.status, 201, JSON.stringify(body));
+  return body.accessToken as string;
 }
 
 async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -334,10 +355,13 @@ running('starts with S3 unreachable, reports it, and recovers when MinIO comes u
     assert.ok(storage.detail.includes(minio.endPoint), storage.detail);
     assert.is((degraded.body['sync'] as { ok: boolean }).ok, true, 'sync keeps serving');
 
+    const token = await signInFromSetupLink(started);
+    const authorization = { authorization: `Bearer ${token}` };
     const body = Buffer.from('evidence while storage is down');
     const digest = createHash('sha256').update(body).digest('hex');
     const refused = await fetch(`http://127.0.0.1:${port}/api/blobs/${digest}`, {
       method: 'PUT',
+      headers: authorization,
       body,
       signal: AbortSignal.timeout(WAIT_MS),
     });
@@ -349,11 +373,13 @@ running('starts with S3 unreachable, reports it, and recovers when MinIO comes u
     assert.is(healthy.status, 200, JSON.stringify(healthy.body));
     const stored = await fetch(`http://127.0.0.1:${port}/api/blobs/${digest}`, {
       method: 'PUT',
+      headers: authorization,
       body,
       signal: AbortSignal.timeout(WAIT_MS),
     });
     assert.is(stored.status, 201);
     const back = await fetch(`http://127.0.0.1:${port}/api/blobs/${digest}`, {
+      headers: authorization,
       signal: AbortSignal.timeout(WAIT_MS),
     });
     assert.ok(Buffer.from(await back.arrayBuffer()).equals(body));
@@ -369,16 +395,58 @@ running.run();
 const standalone = suite('standalone entry scripts');
 const standaloneDirs = withDirs(standalone);
 
-standalone('sync-server starts and answers GET /health', async () => {
+standalone('sync-server refuses to start without API_URL, naming it', async () => {
   const { dataDir } = await standaloneDirs();
+  const started = start(SYNC_SERVER, {
+    PORT: String(await freePort()),
+    DATA_DIR: join(dataDir, 'sync-only'),
+  });
+  const output = await expectExit(started, 1);
+  assert.match(output, /API_URL/);
+});
+
+standalone('sync-server runs beside a blob-server and lets its signed-in users sync', async () => {
+  const { dataDir } = await standaloneDirs();
+  const apiPort = await freePort();
+  const api = start(BLOB_SERVER, { PORT: String(apiPort), DATA_DIR: join(dataDir, 'api') });
+  await waitForEvent(api, 'blob.listening');
+  const token = await signInFromSetupLink(api);
   const port = await freePort();
-  const started = start(SYNC_SERVER, { PORT: String(port), DATA_DIR: join(dataDir, 'sync-only') });
+  const started = start(SYNC_SERVER, {
+    PORT: String(port),
+    DATA_DIR: join(dataDir, 'sync-only'),
+    API_URL: `http://127.0.0.1:${apiPort}`,
+  });
   await waitForEvent(started, 'sync.listening');
   const health = await getJson(`http://127.0.0.1:${port}/health`);
   assert.is(health.status, 200);
   assert.is(health.body['ok'], true);
+
+  const url = `ws://127.0.0.1:${port}/sync`;
+  const writer = new TestPeer(url, 'case.0123456789abcdef', token);
+  const stranger = new TestPeer(url, 'case.0123456789abcdef', 'not-a-token');
+  const closes: number[] = [];
+  stranger.provider.on('connection-close', (e: CloseEvent | null) => e && closes.push(e.code));
+  try {
+    await writer.synced(WAIT_MS);
+    writer.doc.getText('t').insert(0, 'via the standalone sync-server');
+    await writer.savedOnServer(WAIT_MS);
+    await within(
+      WAIT_MS,
+      'the stranger to be refused',
+      (async () => {
+        while (closes.length === 0) await sleep(20);
+      })(),
+    );
+    assert.is(closes[0], 4401);
+  } finally {
+    writer.destroy();
+    stranger.destroy();
+  }
   started.child.kill('SIGTERM');
   await expectExit(started, 0);
+  api.child.kill('SIGTERM');
+  await expectExit(api, 0);
 });
 
 standalone('blob-server starts and answers GET /api/health', async () => {

@@ -16,6 +16,9 @@ export const messageSaved = 100;
 /** Close codes the sync-server uses; 4400-4499 tell y-websocket not to reconnect. */
 export const CloseCode = {
   malformedMessage: 4400,
+  /** Not signed in, or the sign-in ended: refresh the session, then connect again. */
+  unauthenticated: 4401,
+  forbidden: 4403,
   invalidDocName: 4404,
   storageFailure: 4500,
   shuttingDown: 4501,

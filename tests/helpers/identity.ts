@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openIdentity, type Identity } from '../../blob-server/identity/index.ts';
+import type { Role } from '../../web/lib/shared/roles.ts';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+
+/**
+ * A real identity service (LevelDB, signing key, audit log) in a temp dir, with a first
+ * administrator signed in, for tests of routes that need a caller.
+ */
+export async function testIdentity(): Promise<{
+  identity: Identity;
+  adminToken: string;
+  /** Creates a user with this role and returns a fresh access token for them. */
+  tokenFor(role: Role, email?: string): Promise<string>;
+  close(): Promise<void>;
+}> {
+  const dir = await mkdtemp(join(tmpdir(), 'exhibit-identity-'));
+  const identity = await openIdentity({
+    dataDir: dir,
+    accessTokenTtlSeconds: 3600,
+    sessionTtlMs: 24 * 3600 * 1000,
+  });
+  const ctx = { ip: '127.0.0.1' };
+  const token = await identity.service.issueSetupToken();
+  const admin = await identity.service.setup(
+    { token: token ?? '', email: 'admin@example.org', name: 'Admin', password: TEST_PASSWORD },
+    ctx,
+  );
+  const adminAuth = await identity.service.authenticate(admin.accessToken);
+  let n = 0;
+  return {
+    identity,
+    adminToken: admin.accessToken,
+    async tokenFor(role, email = `${role}-${++n}@example.org`) {
+      await identity.service.createUser(
+        adminAuth,
+        { email, name: role, role, password: TEST_PASSWORD },
+        ctx,
+      );
+      return (await identity.service.login(email, TEST_PASSWORD, ctx)).accessToken;
+    },
+    async close() {
+      await identity.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
