@@ -26,6 +26,16 @@ export class ExhibitProcess {
     return this.#log;
   }
 
+  /** The one-time setup link the server printed at its first start. */
+  setupLink(): string {
+    for (const line of this.#log.split('\n')) {
+      if (!line.includes('"setup.required"')) continue;
+      const url = new URL((JSON.parse(line) as { url: string }).url);
+      return `${this.url}${url.pathname}${url.search}`;
+    }
+    throw new Error(`the server printed no setup link:\n${this.#log}`);
+  }
+
   async start(): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'blob-server/bin/exhibit.ts'], {
       env: {
@@ -126,4 +136,29 @@ export async function createCase(
   await page.waitForURL(/\/cases\/[0-9a-f]+$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(input.title);
   return page.url().split('/').pop() as string;
+}
+
+export const ADMIN = {
+  name: 'Ada Admin',
+  email: 'ada@example.org',
+  password: 'correct horse battery staple',
+};
+
+/** Creates the first administrator through the printed setup link, as an operator would. */
+export async function setUpAdministrator(page: Page, exhibit: ExhibitProcess): Promise<void> {
+  await page.goto(exhibit.setupLink());
+  await page.getByLabel('Name').fill(ADMIN.name);
+  await page.getByLabel('Email').fill(ADMIN.email);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+  await page.getByLabel('Password again').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await expect(page.getByRole('heading', { name: 'Cases' })).toBeVisible();
+}
+
+export async function signIn(page: Page, url: string, who = ADMIN): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Cases' })).toBeVisible();
 }

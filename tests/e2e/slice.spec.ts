@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { devices } from '@playwright/test';
-import { test, expect, createCase, waitForOfflineReady } from './fixtures.ts';
+import {
+  test,
+  expect,
+  createCase,
+  setUpAdministrator,
+  signIn,
+  waitForOfflineReady,
+} from './fixtures.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
 
 const FIXTURE = fixturePath('astronaut.png');
@@ -11,13 +18,13 @@ test('a case created with the server down survives an offline reload and syncs w
   browser,
   exhibit,
 }) => {
-  await page.goto('/');
+  await setUpAdministrator(page, exhibit);
   await waitForOfflineReady(page);
 
   // A colleague already has the case list open in another browser.
   const colleague = await browser.newContext();
   const other = await colleague.newPage();
-  await other.goto(exhibit.url);
+  await signIn(other, exhibit.url);
   await expect(other.getByTestId('sync-status')).toHaveText('All changes saved');
 
   await exhibit.kill('SIGKILL');
@@ -53,7 +60,7 @@ test('nothing the server acknowledged is lost when it is killed', async ({
   browser,
   exhibit,
 }) => {
-  await page.goto('/');
+  await setUpAdministrator(page, exhibit);
   await createCase(page, { title: 'Assault outside the Crown', tags: 'assault' });
   await page.getByLabel('Status').selectOption('under-review');
   await expect(page.getByTestId('doc-state')).toHaveText('Saved on server');
@@ -63,7 +70,7 @@ test('nothing the server acknowledged is lost when it is killed', async ({
 
   const fresh = await browser.newContext();
   const reader = await fresh.newPage();
-  await reader.goto(exhibit.url);
+  await signIn(reader, exhibit.url);
   await reader.getByRole('link', { name: 'Assault outside the Crown' }).click();
   await expect(reader.getByLabel('Status')).toHaveValue('under-review');
   await expect(reader.getByLabel('Tags')).toContainText('assault');
@@ -71,10 +78,11 @@ test('nothing the server acknowledged is lost when it is killed', async ({
 });
 
 test('a second browser sees changes to an open case live', async ({ page, browser, exhibit }) => {
-  await page.goto('/');
+  await setUpAdministrator(page, exhibit);
   const id = await createCase(page, { title: 'Fraud at the depot' });
   const second = await browser.newContext();
   const other = await second.newPage();
+  await signIn(other, exhibit.url);
   await other.goto(`${exhibit.url}/cases/${id}`);
   await expect(other.getByRole('heading', { level: 1 })).toHaveText('Fraud at the depot');
   await page.getByLabel('Status').selectOption('closed');
@@ -87,7 +95,7 @@ test('an attached file is verified by the server and downloads byte-identical', 
   browser,
   exhibit,
 }) => {
-  await page.goto('/');
+  await setUpAdministrator(page, exhibit);
   const id = await createCase(page, { title: 'Missing person: J. Doe' });
   await page.getByTestId('file-input').setInputFiles(FIXTURE);
   const evidence = page.getByTestId('evidence-item');
@@ -99,6 +107,7 @@ test('an attached file is verified by the server and downloads byte-identical', 
 
   const other = await browser.newContext();
   const reader = await other.newPage();
+  await signIn(reader, exhibit.url);
   await reader.goto(`${exhibit.url}/cases/${id}`);
   const download = reader.waitForEvent('download');
   await reader.getByRole('link', { name: 'Download' }).click();
@@ -114,7 +123,7 @@ test('a file added offline is kept on the device and uploaded when the server re
   page,
   exhibit,
 }) => {
-  await page.goto('/');
+  await setUpAdministrator(page, exhibit);
   await waitForOfflineReady(page);
   await createCase(page, { title: 'Vandalism, Park Road' });
   await exhibit.kill('SIGKILL');
@@ -139,7 +148,8 @@ test('a file added offline is kept on the device and uploaded when the server re
   );
 });
 
-test('a malformed case address gets a clear message', async ({ page }) => {
+test('a malformed case address gets a clear message', async ({ page, exhibit }) => {
+  await setUpAdministrator(page, exhibit);
   await page.goto('/cases/..%2Fetc');
   await expect(page.getByRole('alert')).toContainText('is not a case address');
 });
@@ -148,8 +158,8 @@ test.describe('on a phone', () => {
   const { defaultBrowserType: _, ...pixel7 } = devices['Pixel 7'];
   test.use(pixel7);
 
-  test('creates a case and attaches a photo with touch', async ({ page }) => {
-    await page.goto('/');
+  test('creates a case and attaches a photo with touch', async ({ page, exhibit }) => {
+    await setUpAdministrator(page, exhibit);
     await page.getByRole('button', { name: 'New case' }).tap();
     await page.getByLabel('Title').fill('Hit and run, Station Road');
     await page.getByLabel(/^Tags/).fill('traffic');

@@ -32,7 +32,7 @@ export class LocalDb extends Dexie {
   documents!: EntityTable<LocalDocument, 'name'>;
   outbox!: EntityTable<OutboxFile, 'evidenceId'>;
 
-  constructor(name = 'exhibit') {
+  constructor(name: string) {
     super(name);
     this.version(1).stores({
       documents: 'name, pending, touchedAt',
@@ -41,4 +41,27 @@ export class LocalDb extends Dexie {
   }
 }
 
-export const localDb = new LocalDb();
+let current: { userId: string; db: LocalDb } | undefined;
+
+/**
+ * Opens the signed-in user's own database: on a shared device, one person's cases and queued
+ * evidence are never shown to the next.
+ */
+export function openLocalDb(userId: string): LocalDb {
+  if (current?.userId !== userId) {
+    current?.db.close();
+    current = { userId, db: new LocalDb(`exhibit:${userId}`) };
+  }
+  return current.db;
+}
+
+export function closeLocalDb(): void {
+  current?.db.close();
+  current = undefined;
+}
+
+/** The signed-in user's database; only valid between openLocalDb and closeLocalDb. */
+export function localDb(): LocalDb {
+  if (!current) throw new Error('no user is signed in on this device');
+  return current.db;
+}

@@ -23,7 +23,7 @@ export class CaseListView {
   constructor() {
     this.#handle = syncManager.open(encodeDocName({ kind: 'cases' }));
     this.#index = new YState(this.#handle.doc, () => readCaseIndex(this.#handle.doc));
-    this.#subscription = liveQuery(() => localDb.documents.toArray()).subscribe({
+    this.#subscription = liveQuery(() => localDb().documents.toArray()).subscribe({
       next: (docs) => (this.#local = docs),
       error: (err: unknown) => console.error('cannot read local cases', err),
     });

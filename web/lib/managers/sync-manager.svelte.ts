@@ -3,9 +3,16 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import { liveQuery } from 'dexie';
 import { localDb } from '$lib/db/local-db';
-import { onSaved, stateVectorCovers } from '$lib/shared/sync-protocol';
+import { CloseCode, onSaved, stateVectorCovers } from '$lib/shared/sync-protocol';
 import { decodeDocName } from '$lib/shared/doc-names';
 import { isInitialised, readCaseSummary, type CaseSummary } from '$lib/shared/case-doc';
+
+/** Who a document is open for, and how to renew their sign-in when the server asks. */
+export interface DocOwner {
+  userId: string;
+  onReach: (reached: boolean) => void;
+  reauthenticate: () => Promise<boolean>;
+}
 
 /** Where this device's copy of a document stands relative to the server. */
 export type DocSyncState = 'loading' | 'local' | 'saving' | 'saved';
@@ -32,11 +39,13 @@ export class DocHandle {
   readonly #provider: WebsocketProvider;
   #summaryTimer: ReturnType<typeof setTimeout> | undefined;
   #loaded = false;
+  #destroyed = false;
 
-  /** `onReach` hears whether each connection attempt to the server succeeded. */
-  constructor(name: string, serverUrl: string, onReach: (reached: boolean) => void = () => {}) {
+  constructor(name: string, serverUrl: string, owner: DocOwner) {
+    const onReach = owner.onReach;
     this.name = name;
-    this.#local = new IndexeddbPersistence(`exhibit-doc:${name}`, this.doc);
+    // Each user's copy lives in a database of its own, never shown to another user.
+    this.#local = new IndexeddbPersistence(`exhibit:${owner.userId}:${name}`, this.doc);
     this.#provider = new WebsocketProvider(serverUrl, name, this.doc, { connect: false });
     onSaved(this.#provider, (sv) => {
       this.#stored = sv;
@@ -49,7 +58,15 @@ export class DocHandle {
       this.#refresh();
     });
     this.#provider.on('connection-close', (event: CloseEvent | null) => {
-      if (event && event.code >= 4400 && event.code < 4500) this.#closeReason = event.reason;
+      if (!event) return;
+      if (event.code === CloseCode.unauthenticated) {
+        // The sign-in ran out or ended: renew it, then try again; nothing was accepted meanwhile.
+        void owner.reauthenticate().then((renewed) => {
+          if (renewed && !this.#destroyed) this.#provider.connect();
+        });
+      } else if (event.code >= 4400 && event.code < 4500) {
+        this.#closeReason = event.reason;
+      }
     });
     this.doc.on('update', (_update: Uint8Array, origin: unknown) => {
       const local = origin !== this.#provider && origin !== this.#local;
@@ -117,10 +134,10 @@ export class DocHandle {
   async #record(markPending: boolean): Promise<void> {
     const summary = this.#summary();
     const touchedAt = new Date().toISOString(); // eslint-disable-line svelte/prefer-svelte-reactivity -- a timestamp, not state
-    await localDb.transaction('rw', localDb.documents, async () => {
-      const existing = await localDb.documents.get(this.name);
+    await localDb().transaction('rw', localDb().documents, async () => {
+      const existing = await localDb().documents.get(this.name);
       const kept = summary ?? existing?.summary;
-      await localDb.documents.put({
+      await localDb().documents.put({
         name: this.name,
         pending: markPending ? 1 : (existing?.pending ?? 0),
         touchedAt,
@@ -130,7 +147,7 @@ export class DocHandle {
   }
 
   async #markSaved(): Promise<void> {
-    await localDb.documents.update(this.name, { pending: 0 });
+    await localDb().documents.update(this.name, { pending: 0 });
   }
 
   #summary(): CaseSummary | undefined {
@@ -149,6 +166,7 @@ export class DocHandle {
   }
 
   destroy(): void {
+    this.#destroyed = true;
     if (this.#summaryTimer !== undefined) {
       clearTimeout(this.#summaryTimer);
       void this.#record(false);
@@ -170,7 +188,9 @@ class SyncManager {
   #pending = $state<string[]>([]);
   readonly #open = new Map<string, { handle: DocHandle; holders: number }>();
   readonly #flushing = new Set<string>();
-  #started = false;
+  #user: { userId: string; reauthenticate: () => Promise<boolean> } | undefined;
+  #subscription: { unsubscribe(): void } | undefined;
+  #listening = false;
 
   get online(): boolean {
     return this.#online;
@@ -185,16 +205,23 @@ class SyncManager {
     return this.#pending;
   }
 
-  start(): void {
-    if (this.#started || typeof window === 'undefined') return;
-    this.#started = true;
+  /** Starts syncing for a signed-in user (or one working offline on their last session). */
+  start(userId: string, reauthenticate: () => Promise<boolean>): void {
+    if (typeof window === 'undefined' || this.#user?.userId === userId) return;
+    this.stop();
+    this.#user = { userId, reauthenticate };
     this.#online = navigator.onLine;
-    window.addEventListener('online', () => {
-      this.#online = true;
-      this.#flush();
-    });
-    window.addEventListener('offline', () => (this.#online = false));
-    liveQuery(() => localDb.documents.where('pending').equals(1).primaryKeys()).subscribe({
+    if (!this.#listening) {
+      this.#listening = true;
+      window.addEventListener('online', () => {
+        this.#online = true;
+        this.#flush();
+      });
+      window.addEventListener('offline', () => (this.#online = false));
+    }
+    this.#subscription = liveQuery(() =>
+      localDb().documents.where('pending').equals(1).primaryKeys(),
+    ).subscribe({
       next: (names) => {
         this.#pending = names;
         this.#flush();
@@ -203,14 +230,31 @@ class SyncManager {
     });
   }
 
+  /** Closes every document, e.g. on sign-out; what they hold stays on the device. */
+  stop(): void {
+    this.#subscription?.unsubscribe();
+    this.#subscription = undefined;
+    for (const { handle } of this.#open.values()) handle.destroy();
+    this.#open.clear();
+    this.#flushing.clear();
+    this.#pending = [];
+    this.#user = undefined;
+  }
+
   /** Opens (or shares) a document; every `open` needs a matching `release`. */
   open(name: string): DocHandle {
+    const user = this.#user;
+    if (!user) throw new Error('no user is signed in on this device');
     const entry = this.#open.get(name);
     if (entry) {
       entry.holders++;
       return entry.handle;
     }
-    const handle = new DocHandle(name, syncUrl(), (reached) => (this.#reachable = reached));
+    const handle = new DocHandle(name, syncUrl(), {
+      userId: user.userId,
+      onReach: (reached) => (this.#reachable = reached),
+      reauthenticate: user.reauthenticate,
+    });
     this.#open.set(name, { handle, holders: 1 });
     return handle;
   }

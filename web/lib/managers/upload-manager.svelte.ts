@@ -23,8 +23,11 @@ class UploadManager {
   #progress = $state<Record<string, UploadProgress>>({});
   #queue = $state<OutboxFile[]>([]);
   #running = false;
-  #started = false;
   #wake: (() => void) | undefined;
+  #subscription: { unsubscribe(): void } | undefined;
+  /** Gives a current access token, renewing the sign-in if needed; undefined when signed out. */
+  #token: () => Promise<string | undefined> = async () => undefined;
+  #listening = false;
 
   get progress(): Readonly<Record<string, UploadProgress>> {
     return this.#progress;
@@ -34,18 +37,33 @@ class UploadManager {
     return this.#queue;
   }
 
-  start(): void {
-    if (this.#started || typeof window === 'undefined') return;
-    this.#started = true;
-    liveQuery(() => localDb.outbox.orderBy('addedAt').toArray()).subscribe({
+  /** Starts sending the signed-in user's queued files. */
+  start(token: () => Promise<string | undefined>): void {
+    if (typeof window === 'undefined') return;
+    this.stop();
+    this.#token = token;
+    this.#subscription = liveQuery(() => localDb().outbox.orderBy('addedAt').toArray()).subscribe({
       next: (files) => {
         this.#queue = files;
         this.#wake?.();
       },
       error: (err: unknown) => console.error('cannot read the upload queue', err),
     });
-    window.addEventListener('online', () => this.#wake?.());
+    if (!this.#listening) {
+      this.#listening = true;
+      window.addEventListener('online', () => this.#wake?.());
+    }
     void this.#run();
+  }
+
+  /** Stops on sign-out; queued files stay on the device for when this user signs in again. */
+  stop(): void {
+    this.#subscription?.unsubscribe();
+    this.#subscription = undefined;
+    this.#queue = [];
+    this.#progress = {};
+    this.#token = async () => undefined;
+    this.#wake?.();
   }
 
   /** Hashes each file, records it in the case, and queues its bytes for upload. */
@@ -62,7 +80,7 @@ class UploadManager {
         );
         const addedAt = new Date().toISOString();
         const type = file.type || 'application/octet-stream';
-        await localDb.outbox.put({
+        await localDb().outbox.put({
           evidenceId,
           caseId,
           sha256,
@@ -91,7 +109,7 @@ class UploadManager {
 
   /** Sends a failed file again. */
   async retry(evidenceId: string): Promise<void> {
-    await localDb.outbox.update(evidenceId, { attempts: 0, lastError: undefined });
+    await localDb().outbox.update(evidenceId, { attempts: 0, lastError: undefined });
     this.#set(evidenceId, { phase: 'waiting', done: 0, total: 0 });
     this.#wake?.();
   }
@@ -112,25 +130,31 @@ class UploadManager {
         });
         continue;
       }
-      await this.#send(next);
+      const token = await this.#token();
+      if (!token) {
+        // Offline on the last session, or signed out: wait until a sign-in is current again.
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        continue;
+      }
+      await this.#send(next, token);
     }
   }
 
-  async #send(file: OutboxFile): Promise<void> {
+  async #send(file: OutboxFile, token: string): Promise<void> {
     this.#set(file.evidenceId, { phase: 'uploading', done: 0, total: file.size });
     await this.#setState(file, 'uploading');
-    const result = await putBlob(file, (done) =>
+    const result = await putBlob(file, token, (done) =>
       this.#set(file.evidenceId, { phase: 'uploading', done, total: file.size }),
     );
     if (result.ok) {
       await this.#setState(file, 'verified');
-      await localDb.outbox.delete(file.evidenceId);
+      await localDb().outbox.delete(file.evidenceId);
       const { [file.evidenceId]: _, ...rest } = this.#progress;
       this.#progress = rest;
       return;
     }
     if (result.permanent) {
-      await localDb.outbox.update(file.evidenceId, { lastError: result.message });
+      await localDb().outbox.update(file.evidenceId, { lastError: result.message });
       await this.#setState(file, 'failed', result.message);
       this.#set(file.evidenceId, {
         phase: 'failed',
@@ -141,7 +165,7 @@ class UploadManager {
       return;
     }
     const attempts = file.attempts + 1;
-    await localDb.outbox.update(file.evidenceId, { attempts });
+    await localDb().outbox.update(file.evidenceId, { attempts });
     await this.#setState(file, 'queued');
     this.#set(file.evidenceId, {
       phase: 'waiting',
@@ -171,11 +195,16 @@ class UploadManager {
 type PutResult = { ok: true } | { ok: false; permanent: boolean; message: string };
 
 /** XMLHttpRequest rather than fetch: only it reports upload progress. */
-function putBlob(file: OutboxFile, onProgress: (done: number) => void): Promise<PutResult> {
+function putBlob(
+  file: OutboxFile,
+  token: string,
+  onProgress: (done: number) => void,
+): Promise<PutResult> {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', `/api/blobs/${file.sha256}`);
     xhr.setRequestHeader('Content-Type', file.type);
+    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
     xhr.upload.onprogress = (e) => onProgress(e.loaded);
     xhr.onload = () => {
       if (xhr.status === 200 || xhr.status === 201) {
@@ -183,7 +212,9 @@ function putBlob(file: OutboxFile, onProgress: (done: number) => void): Promise<
         return;
       }
       const message = serverMessage(xhr.responseText) ?? `the server answered ${xhr.status}`;
-      resolve({ ok: false, permanent: xhr.status >= 400 && xhr.status < 500, message });
+      // 401: the sign-in ran out mid-queue; the next attempt gets a renewed token.
+      const permanent = xhr.status >= 400 && xhr.status < 500 && xhr.status !== 401;
+      resolve({ ok: false, permanent, message });
     };
     xhr.onerror = () =>
       resolve({
