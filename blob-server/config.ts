@@ -35,6 +35,7 @@ const blobSchema = z.object({
     .default(30),
   PUBLIC_URL: z.url({ error: 'must be a URL such as https://exhibit.example.org' }).optional(),
   TRUST_PROXY: z.string().min(1).optional(),
+  SYNC_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 });
 
 export type BlobStoreChoice =
@@ -63,6 +64,8 @@ export interface BlobConfig {
   publicUrl: string | undefined;
   /** Express "trust proxy": 'true', a hop count, or a list of proxy addresses. */
   trustProxy: string | boolean;
+  /** Enables the internal routes a separately run sync-server calls. */
+  syncServiceToken: string | undefined;
 }
 
 export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig {
@@ -79,6 +82,7 @@ export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig
     sessionTtlMs: raw.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
     publicUrl: raw.PUBLIC_URL,
     trustProxy: raw.TRUST_PROXY === 'true' ? true : (raw.TRUST_PROXY ?? false),
+    syncServiceToken: raw.SYNC_SERVICE_TOKEN,
   };
 }
 

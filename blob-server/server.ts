@@ -5,7 +5,10 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { BlobStore } from './storage/blob-store.ts';
 import { blobRoutes } from './routes/blobs.ts';
 import { authRoutes } from './routes/auth.ts';
+import { syncInternalRoutes } from './routes/sync-internal.ts';
+import type { SyncAuth } from '../sync-server/auth.ts';
 import type { AuthService } from './identity/auth-service.ts';
+import type { CaseAccessService } from './identity/case-access.ts';
 import { ExhibitError, RouteNotFound, TooManyAttempts, httpStatusOf } from './errors.ts';
 import { createLogger, type Logger } from '../sync-server/logger.ts';
 import { listen } from '../sync-server/server.ts';
@@ -21,7 +24,9 @@ export interface BlobServerOptions {
   host?: string;
   log?: Logger;
   /** Accounts and sessions: every route but health and the app shell needs a signed-in caller. */
-  auth: { service: AuthService; refreshTtlMs: number };
+  auth: { service: AuthService; cases: CaseAccessService; refreshTtlMs: number };
+  /** Routes a separately run sync-server calls, guarded by the shared service token. */
+  syncService?: { auth: SyncAuth; serviceToken: string };
   /** Express's "trust proxy": which proxies may tell us the client's address. */
   trustProxy?: string | boolean;
   /** The sync-server's health, when it runs in this process. */
@@ -65,8 +70,12 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
       maxUploadBytes: options.maxUploadBytes,
       log,
       auth: options.auth.service,
+      cases: options.auth.cases,
     }),
   );
+  if (options.syncService) {
+    app.use('/api/internal/sync', syncInternalRoutes(options.syncService));
+  }
   app.use(
     '/api',
     authRoutes({ auth: options.auth.service, refreshTtlMs: options.auth.refreshTtlMs }),

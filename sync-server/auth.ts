@@ -30,8 +30,24 @@ export interface SyncAuth {
   /** Who is connecting; rejects with SyncAuthError saying why not. */
   authenticate(req: http.IncomingMessage): Promise<SyncIdentity>;
   access(identity: SyncIdentity, doc: DocName): Promise<DocAccess>;
+  /**
+   * The case index this identity reads when it asks for `cases`: the whole index for those who
+   * see every case, else a server-kept index of their own cases (`cases.<userId>`).
+   */
+  indexFor(identity: SyncIdentity): string;
+  /** Users (other than those who see every case) whose own index lists this case. */
+  caseReaders(caseId: string): Promise<string[]>;
+  /** Called after a case document is stored, with the evidence digests it lists. */
+  caseStored(caseId: string, evidence: string[]): Promise<void>;
   /** Subscribes to revocations; returns an unsubscribe function. */
   onRevoked(listener: (revocation: SyncRevocation) => void): () => void;
+  /** Subscribes to changes of one user's access to one case (added, changed, removed, expired). */
+  onCaseAccessChanged(listener: (change: { caseId: string; userId: string }) => void): () => void;
+}
+
+/** The name of a user's own case index document (never a name a client may ask for). */
+export function userIndexName(userId: string): string {
+  return `cases.${userId}`;
 }
 
 /** The access token a browser or script sent: Authorization header, cookie, or query. */

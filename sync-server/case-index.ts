@@ -3,6 +3,7 @@ import {
   getCaseIndex,
   isInitialised,
   readCaseSummary,
+  readEvidence,
   sameSummary,
   type CaseSummary,
 } from '../web/lib/shared/case-doc.ts';
@@ -11,6 +12,9 @@ import type { DocRegistry } from './doc-registry.ts';
 import type { DocStore } from './doc-store.ts';
 import type { LiveDoc } from './live-doc.ts';
 import type { Logger } from './logger.ts';
+import { userIndexName, type SyncAuth } from './auth.ts';
+
+const SHA256 = /^[0-9a-f]{64}$/;
 
 const INDEX_DOC = encodeDocName({ kind: 'cases' });
 /** Marker on each case document: the newest update of it that the index reflects. */
@@ -38,13 +42,15 @@ function bounded(summary: CaseSummary): CaseSummary {
  */
 export class CaseIndex {
   readonly #registry: DocRegistry;
+  readonly #auth: SyncAuth;
   readonly #store: DocStore;
   readonly #log: Logger;
   #index: LiveDoc | undefined;
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #work: Promise<void> = Promise.resolve();
 
-  constructor(options: { registry: DocRegistry; store: DocStore; log: Logger }) {
+  constructor(options: { registry: DocRegistry; store: DocStore; log: Logger; auth: SyncAuth }) {
+    this.#auth = options.auth;
     this.#registry = options.registry;
     this.#store = options.store;
     this.#log = options.log;
@@ -81,13 +87,49 @@ export class CaseIndex {
     if (!index || parsed.kind !== 'case' || !isInitialised(doc)) return;
     const seq = await this.#store.lastSeq(name);
     const summary = bounded({ ...readCaseSummary(doc), id: parsed.id });
-    const entries = getCaseIndex(index.doc);
-    if (!sameSummary(entries.get(parsed.id), summary)) {
-      index.doc.transact(() => entries.set(parsed.id, summary), this);
-      await index.settled();
-      if (index.failed) throw new Error('the case index could not be stored');
+    await this.#write(index, parsed.id, summary);
+    for (const userId of await this.#auth.caseReaders(parsed.id)) {
+      await this.#inUserIndex(userId, (own) => this.#write(own, parsed.id, summary));
     }
+    const digests = readEvidence(doc)
+      .map((e) => e.sha256)
+      .filter((d) => SHA256.test(d));
+    await this.#auth.caseStored(parsed.id, digests);
     await this.#store.setMarker(name, INDEXED_SEQ, seq);
+  }
+
+  /** Sets one entry of an index document, if it changed, and waits until it is stored. */
+  async #write(index: LiveDoc, caseId: string, summary: CaseSummary | undefined): Promise<void> {
+    const entries = getCaseIndex(index.doc);
+    const current = entries.get(caseId);
+    if (summary ? sameSummary(current, summary) : current === undefined) return;
+    index.doc.transact(() => {
+      if (summary) entries.set(caseId, summary);
+      else entries.delete(caseId);
+    }, this);
+    await index.settled();
+    if (index.failed) throw new Error(`the case index ${index.name} could not be stored`);
+  }
+
+  async #inUserIndex(userId: string, work: (index: LiveDoc) => Promise<void>): Promise<void> {
+    const name = userIndexName(userId);
+    const own = await this.#registry.acquire(name);
+    try {
+      await work(own);
+    } finally {
+      this.#registry.release(name, own);
+    }
+  }
+
+  /** A user gained or lost access to a case: their own index gains or loses its entry. */
+  accessChanged(caseId: string, userId: string): void {
+    this.#enqueue(async () => {
+      const index = this.#index;
+      if (!index) return;
+      const readers = await this.#auth.caseReaders(caseId);
+      const summary = readers.includes(userId) ? getCaseIndex(index.doc).get(caseId) : undefined;
+      await this.#inUserIndex(userId, (own) => this.#write(own, caseId, summary));
+    });
   }
 
   async #reconcile(): Promise<void> {

@@ -20,6 +20,8 @@ export const syncConfigSchema = z.object({
   LOG_LEVEL: z.enum(['info', 'warn', 'error', 'silent']).default('info'),
   /** Where a separately run sync-server checks sign-ins (the blob/API server). */
   API_URL: z.url({ error: 'must be a URL such as http://127.0.0.1:8080' }).optional(),
+  /** Shared with the blob/API server; lets a separate sync-server ask it who may do what. */
+  SYNC_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 });
 
 export type SyncConfig = z.infer<typeof syncConfigSchema>;

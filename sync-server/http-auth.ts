@@ -1,55 +1,73 @@
-import { docAccess } from '../web/lib/shared/access-policy.ts';
+import type http from 'node:http';
 import { isRole } from '../web/lib/shared/roles.ts';
-import { SyncAuthError, tokenOf, type SyncAuth } from './auth.ts';
+import type { DocAccess } from '../web/lib/shared/access-policy.ts';
+import { SyncAuthError, tokenOf, type SyncAuth, type SyncIdentity } from './auth.ts';
 
 const ACCESS_COOKIE = 'exhibit_access';
 
+interface Admission {
+  access: DocAccess;
+  index: string;
+}
+
 /**
- * Sync access for a sync-server run on its own: each connection's token is checked by the API
- * server (`GET /api/auth/me`), which also sees revoked sessions. Revocations reach open
+ * Sync access for a sync-server run on its own: the API server decides (through its internal
+ * routes, with the shared service token). Revocations and membership changes reach open
  * connections of a separate sync-server only when they reconnect.
  */
-export function apiSyncAuth(apiUrl: string): SyncAuth {
+export function apiSyncAuth(apiUrl: string, serviceToken: string): SyncAuth {
+  const admissions = new WeakMap<SyncIdentity, Admission>();
+  const call = async (path: string, init: RequestInit = {}): Promise<Response> => {
+    try {
+      return await fetch(new URL(`/api/internal/sync${path}`, apiUrl), {
+        ...init,
+        headers: {
+          authorization: `Bearer ${serviceToken}`,
+          'content-type': 'application/json',
+        },
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (err) {
+      throw new SyncAuthError(`the API server at ${apiUrl} could not be reached`, { cause: err });
+    }
+  };
+
   return {
-    async authenticate(req) {
+    async authenticate(req: http.IncomingMessage) {
+      const doc = decodeURIComponent((req.url ?? '').split('?')[0]?.replace(/^\/sync\//, '') ?? '');
       const token = tokenOf(req, ACCESS_COOKIE);
-      if (!token) throw new SyncAuthError('missing token; sign in first');
-      let response: Response;
-      try {
-        response = await fetch(new URL('/api/auth/me', apiUrl), {
-          headers: { authorization: `Bearer ${token}` },
-          signal: AbortSignal.timeout(5000),
-        });
-      } catch (err) {
-        throw new SyncAuthError(
-          `the API server at ${apiUrl} could not be reached to check the sign-in`,
-          {
-            cause: err,
-          },
-        );
-      }
+      const response = await call('/admit', {
+        method: 'POST',
+        body: JSON.stringify({ token, doc }),
+      });
       const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
       if (!response.ok)
         throw new SyncAuthError(String(body['message'] ?? 'the sign-in was refused'));
-      const role = body['role'];
-      if (typeof body['id'] !== 'string' || !isRole(role)) {
+      const identity = body['identity'] as SyncIdentity | undefined;
+      if (!identity || typeof identity.userId !== 'string' || !isRole(identity.role)) {
         throw new SyncAuthError('the API server gave an answer that is not a user');
       }
-      return { userId: body['id'], role, sessionId: sessionOf(token) };
+      admissions.set(identity, {
+        access: body['access'] as DocAccess,
+        index: String(body['index'] ?? 'cases'),
+      });
+      return identity;
     },
-    access: async (identity, doc) => docAccess(identity.role, doc),
+    access: async (identity) => admissions.get(identity)?.access ?? 'none',
+    indexFor: (identity) => admissions.get(identity)?.index ?? `cases.${identity.userId}`,
+    async caseReaders(caseId) {
+      const response = await call(`/cases/${encodeURIComponent(caseId)}/readers`);
+      if (!response.ok) throw new Error(`the API server answered ${response.status}`);
+      return ((await response.json()) as { userIds: string[] }).userIds;
+    },
+    async caseStored(caseId, evidence) {
+      const response = await call(`/cases/${encodeURIComponent(caseId)}/evidence`, {
+        method: 'POST',
+        body: JSON.stringify({ digests: evidence }),
+      });
+      if (!response.ok) throw new Error(`the API server answered ${response.status}`);
+    },
     onRevoked: () => () => undefined,
+    onCaseAccessChanged: () => () => undefined,
   };
-}
-
-/** The session id inside a token the API server has just accepted. */
-function sessionOf(token: string): string {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
-      sid?: unknown;
-    };
-    return typeof payload.sid === 'string' ? payload.sid : '';
-  } catch {
-    return '';
-  }
 }

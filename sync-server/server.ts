@@ -53,7 +53,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     log,
     onStored: (live) => indexHolder.index?.noteStored(live),
   });
-  const index = new CaseIndex({ registry, store, log });
+  const index = new CaseIndex({ registry, store, log, auth: options.auth });
   indexHolder.index = index;
   await index.start();
 
@@ -72,6 +72,15 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         closeReason(`access ended: ${revocation.reason}`),
       );
     }
+  });
+  // A changed membership: the member reconnects and is admitted again at the new level, and
+  // their own case list gains or loses the case.
+  const stopAccessChanges = options.auth.onCaseAccessChanged(({ caseId, userId }) => {
+    for (const connection of connections) {
+      if (connection.identity.userId !== userId || connection.caseId !== caseId) continue;
+      connection.socket.close(CloseCode.accessChanged, 'your access to this case changed');
+    }
+    index.accessChanged(caseId, userId);
   });
   const keepalive = startKeepalive(wss);
 
@@ -118,6 +127,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     async close() {
       clearInterval(keepalive);
       stopRevocations();
+      stopAccessChanges();
+      stopAccessChanges();
       options.server?.off('upgrade', handleUpgrade);
       for (const client of wss.clients)
         client.close(CloseCode.shuttingDown, 'server shutting down');
@@ -188,12 +199,14 @@ function servePeer(ctx: {
     else queue.push(bytes);
   });
   socket.on('error', (err) => log.warn('sync.socket_error', { doc: name, error: err.message }));
+  /** The stored document this connection reads: for `cases`, the caller's own index. */
+  let docKey = name;
   socket.on('close', () => {
     closed = true;
     if (connection) connections.delete(connection);
     if (live) {
       live.removePeer(peer);
-      registry.release(name, live);
+      registry.release(docKey, live);
     }
   });
 
@@ -215,8 +228,9 @@ function servePeer(ctx: {
     }
     // Server-owned documents take no client writes, whatever the role.
     peer.readOnly = access === 'read' || isServerOwned(docName);
+    if (docName.kind === 'cases') docKey = auth.indexFor(identity);
     if (closed) return false;
-    connection = { identity, socket };
+    connection = { identity, socket, caseId: docName.kind === 'case' ? docName.id : undefined };
     connections.add(connection);
     return true;
   };
@@ -224,14 +238,14 @@ function servePeer(ctx: {
   admit()
     .then(async (admitted) => {
       if (!admitted) return;
-      const doc = await registry.acquire(name).catch((err: unknown) => {
+      const doc = await registry.acquire(docKey).catch((err: unknown) => {
         log.error('sync.load_failed', { doc: name, error: String(err) });
         socket.close(CloseCode.storageFailure, 'the document could not be loaded; retrying');
         return undefined;
       });
       if (!doc) return;
       if (closed) {
-        registry.release(name, doc);
+        registry.release(docKey, doc);
         return;
       }
       live = doc;
@@ -248,6 +262,8 @@ function servePeer(ctx: {
 interface Connection {
   identity: SyncIdentity;
   socket: WebSocket;
+  /** The case whose document this is, if it is one. */
+  caseId: string | undefined;
 }
 
 function sameHost(origin: string, host: string | undefined): boolean {

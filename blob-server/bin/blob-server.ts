@@ -4,6 +4,7 @@ import { createBlobServer } from '../server.ts';
 import { createBlobStore } from '../storage/index.ts';
 import { openIdentity } from '../identity/index.ts';
 import { announceSetup } from '../identity/setup-link.ts';
+import { identitySyncAuth } from '../identity/sync-auth.ts';
 import { ensureWritableDir } from '../../sync-server/data-dir.ts';
 import { createLogger } from '../../sync-server/logger.ts';
 import { runUntilSignal } from '../../sync-server/process.ts';
@@ -30,7 +31,19 @@ await runUntilSignal('blob-server', async () => {
     port: config.port,
     host: config.host,
     log,
-    auth: { service: identity.service, refreshTtlMs: config.sessionTtlMs },
+    auth: {
+      service: identity.service,
+      cases: identity.cases,
+      refreshTtlMs: config.sessionTtlMs,
+    },
+    ...(config.syncServiceToken
+      ? {
+          syncService: {
+            auth: identitySyncAuth(identity.service, identity.cases),
+            serviceToken: config.syncServiceToken,
+          },
+        }
+      : {}),
     trustProxy: config.trustProxy,
   }).catch(async (err: unknown) => {
     await identity.close();

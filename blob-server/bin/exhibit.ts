@@ -40,7 +40,11 @@ await runUntilSignal('exhibit', async () => {
     port: config.port,
     host: config.host,
     log,
-    auth: { service: identity.service, refreshTtlMs: config.sessionTtlMs },
+    auth: {
+      service: identity.service,
+      cases: identity.cases,
+      refreshTtlMs: config.sessionTtlMs,
+    },
     trustProxy: config.trustProxy,
     syncHealth: () => holder.sync?.health(),
   }).catch(async (err: unknown) => {
@@ -53,7 +57,7 @@ await runUntilSignal('exhibit', async () => {
     server: blob.httpServer,
     maxMessageBytes: syncConfig.SYNC_MAX_MESSAGE_BYTES,
     log,
-    auth: identitySyncAuth(identity.service),
+    auth: identitySyncAuth(identity.service, identity.cases),
   });
   log.info('exhibit.listening', {
     url: `http://${config.host ?? 'localhost'}:${blob.port}/`,

@@ -174,6 +174,11 @@ export class IdentityStore {
     else await this.#meta.put(key, value);
   }
 
+  /** The same database, for the stores of other server-owned records (case access). */
+  get database(): Level<string, unknown> {
+    return this.#db;
+  }
+
   async close(): Promise<void> {
     await this.#queue;
     await this.#db.close();

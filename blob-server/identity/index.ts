@@ -4,9 +4,12 @@ import { AuthService } from './auth-service.ts';
 import { IdentityStore } from './identity-store.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { TokenService } from './tokens.ts';
+import { CaseAccessService } from './case-access.ts';
+import { CaseAccessStore } from './case-access-store.ts';
 
 export interface Identity {
   service: AuthService;
+  cases: CaseAccessService;
   audit: AuditLog;
   close(): Promise<void>;
 }
@@ -38,10 +41,17 @@ export async function openIdentity(options: {
     throttle: new LoginThrottle(),
     refreshTtlMs: options.sessionTtlMs,
   });
+  const cases = new CaseAccessService({
+    store: new CaseAccessStore(store.database),
+    identity: store,
+    audit,
+  });
   return {
     service,
+    cases,
     audit,
     async close() {
+      cases.close();
       await store.close();
       await audit.close();
     },

@@ -1,10 +1,11 @@
-import { docAccess } from '../../web/lib/shared/access-policy.ts';
-import { SyncAuthError, tokenOf, type SyncAuth } from '../../sync-server/auth.ts';
+import { docAccessFor, seesEveryCase, type DocAccess } from '../../web/lib/shared/access-policy.ts';
+import { SyncAuthError, tokenOf, userIndexName, type SyncAuth } from '../../sync-server/auth.ts';
 import type { AuthService } from './auth-service.ts';
+import type { CaseAccessService } from './case-access.ts';
 import { ACCESS_COOKIE } from './http.ts';
 
-/** Sync access decided by the identity service in this same process. */
-export function identitySyncAuth(service: AuthService): SyncAuth {
+/** Sync access decided by the identity and case-access services in this same process. */
+export function identitySyncAuth(service: AuthService, cases: CaseAccessService): SyncAuth {
   return {
     async authenticate(req) {
       try {
@@ -14,7 +15,15 @@ export function identitySyncAuth(service: AuthService): SyncAuth {
         throw new SyncAuthError((err as Error).message, { cause: err });
       }
     },
-    access: async (identity, doc) => docAccess(identity.role, doc),
+    async access(identity, doc): Promise<DocAccess> {
+      if (doc.kind === 'cases') return 'read';
+      return docAccessFor(await cases.admit({ id: identity.userId, role: identity.role }, doc.id));
+    },
+    indexFor: (identity) =>
+      seesEveryCase(identity.role) ? 'cases' : userIndexName(identity.userId),
+    caseReaders: (caseId) => cases.readersOf(caseId),
+    caseStored: (caseId, evidence) => cases.recordEvidence(caseId, evidence),
     onRevoked: (listener) => service.onRevoked(listener),
+    onCaseAccessChanged: (listener) => cases.onChanged(listener),
   };
 }

@@ -66,7 +66,11 @@ async function setup(ctx: Ctx): Promise<void> {
     store: ctx.store,
     maxUploadBytes: 1024 * 1024,
     log: quiet,
-    auth: { service: ctx.identity.service, refreshTtlMs: 24 * 3600 * 1000 },
+    auth: {
+      service: ctx.identity.service,
+      cases: ctx.identity.cases,
+      refreshTtlMs: 24 * 3600 * 1000,
+    },
   });
   ctx.base = `http://127.0.0.1:${ctx.server.port}`;
 }

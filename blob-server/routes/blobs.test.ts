@@ -658,11 +658,21 @@ interface Answer {
 let identity: Awaited<ReturnType<typeof testIdentity>> | undefined;
 async function callerAuth() {
   identity ??= await testIdentity();
-  return { service: identity.identity.service, refreshTtlMs: 3600_000 };
+  return {
+    service: identity.identity.service,
+    cases: identity.identity.cases,
+    refreshTtlMs: 3600_000,
+  };
 }
 const authorization = () => ({ Authorization: `Bearer ${identity?.adminToken ?? ''}` });
 
+/** The case these tests add evidence to; the administrator may add to any. */
+const CASE_ID = '0123456789abcdef';
+const forCase = (url: string) =>
+  url.includes('?') ? `${url}&case=${CASE_ID}` : `${url}?case=${CASE_ID}`;
+
 async function request(url: string, init: RequestInit = {}): Promise<Answer> {
+  if (init.method === 'PUT') url = forCase(url);
   const headers = { ...authorization(), ...(init.headers as Record<string, string> | undefined) };
   const response = await fetch(url, {
     ...init,
@@ -747,7 +757,7 @@ function readAnswer(req: http.ClientRequest): Promise<RawAnswer> {
 
 /** Announces `declared` bytes, sends only `sent`, and waits for the answer. */
 async function putDeclaringMore(url: string, declared: number, sent: Buffer): Promise<RawAnswer> {
-  const req = http.request(url, {
+  const req = http.request(forCase(url), {
     method: 'PUT',
     headers: {
       ...authorization(),
@@ -766,7 +776,7 @@ async function putDeclaringMore(url: string, declared: number, sent: Buffer): Pr
 
 /** Sends the body without a Content-Length, so the server only learns its size by reading it. */
 async function putChunked(url: string, bytes: Buffer): Promise<RawAnswer> {
-  const req = http.request(url, { method: 'PUT', headers: authorization() });
+  const req = http.request(forCase(url), { method: 'PUT', headers: authorization() });
   const answer = readAnswer(req);
   const chunks = Array.from({ length: Math.ceil(bytes.length / (64 * 1024)) }, (_, i) =>
     bytes.subarray(i * 64 * 1024, (i + 1) * 64 * 1024),
@@ -784,7 +794,7 @@ async function putChunked(url: string, bytes: Buffer): Promise<RawAnswer> {
 
 /** Sends half the body, gives the server time to start storing it, then drops the connection. */
 async function abandonUpload(url: string, bytes: Buffer): Promise<void> {
-  const req = http.request(url, {
+  const req = http.request(forCase(url), {
     method: 'PUT',
     headers: { ...authorization(), 'Content-Length': bytes.length },
   });
@@ -852,7 +862,7 @@ who('refuses callers who are not signed in, with 401 and a reason', async () => 
   }
 });
 
-who('lets guests and analysts read but not add evidence', async () => {
+who('lets only members read a case’s evidence, and only contributors add to it', async () => {
   const store = await openFsStore();
   const auth = await callerAuth();
   const server = await createBlobServer({
@@ -866,21 +876,37 @@ who('lets guests and analysts read but not add evidence', async () => {
     const bytes = Buffer.from('witness statement');
     const url = `${base}/api/blobs/${sha256(bytes)}`;
     assert.is((await request(url, { method: 'PUT', body: bytes })).status, 201);
-    for (const role of ['guest', 'analyst'] as const) {
-      const token = await identity!.tokenFor(role);
-      const put = await fetch(url, {
-        method: 'PUT',
-        body: bytes,
+    const cases = identity!.identity.cases;
+    const admin = await identity!.identity.service.authenticate(identity!.adminToken);
+    await cases.recordEvidence(CASE_ID, [sha256(bytes)]);
+    const ctx = { ip: '127.0.0.1' };
+    const as = (token: string, init: RequestInit = {}, target = url) =>
+      fetch(target, {
+        ...init,
         headers: { Authorization: `Bearer ${token}` },
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
-      assert.is(put.status, 403, role);
-      const get = await fetch(url, {
-        headers: { Authorization: `Bearer ${token}` },
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      assert.is(get.status, 200, role);
+    const addUrl = `${url}?case=${CASE_ID}`;
+    for (const role of ['guest', 'analyst', 'investigator'] as const) {
+      const email = `outsider-${role}@example.org`;
+      const token = await identity!.tokenFor(role, email);
+      assert.is((await as(token)).status, 403, `${role} who is not a member reads`);
+      const put = { method: 'PUT', body: bytes };
+      assert.is((await as(token, put, addUrl)).status, 403, `${role} who is not a member adds`);
+      await cases.setMember(admin, CASE_ID, { email, level: 'view' }, ctx);
+      assert.is((await as(token)).status, 200, `${role} viewer reads`);
+      assert.is((await as(token, put, addUrl)).status, 403, `${role} viewer adds`);
+      await cases.setMember(admin, CASE_ID, { email, level: 'contribute' }, ctx);
+      assert.is((await as(token, put, addUrl)).status, 200, `${role} contributor adds`);
     }
+    const noCase = await fetch(url, {
+      method: 'PUT',
+      body: bytes,
+      headers: authorization(),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    assert.is(noCase.status, 400);
+    assert.match(((await noCase.json()) as { message: string }).message, /case/);
   } finally {
     await server.close();
     await store.cleanup();

@@ -3,6 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AuthService } from '../identity/auth-service.ts';
+import type { CaseAccessService } from '../identity/case-access.ts';
 import { authOf, requireAuth, requireAuthForReads } from '../identity/http.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { sha256Key } from '../storage/keys.ts';
@@ -28,19 +29,28 @@ export function blobRoutes(options: {
   maxUploadBytes: number;
   log: Logger;
   auth: AuthService;
+  cases: CaseAccessService;
 }): Router {
   const { store, maxUploadBytes, log } = options;
   const router = express.Router();
   const reader = requireAuthForReads(options.auth);
   const writer = requireAuth(options.auth);
-  // Until uploads are tied to cases (the ingest issue), adding evidence is for the roles that
-  // may add it to some case at all.
-  const mayAdd = (_req: Request, res: Response, next: NextFunction) => {
-    const { role } = authOf(res).user;
-    if (role === 'guest' || role === 'analyst') {
-      throw new Forbidden(
-        `an ${role === 'guest' ? 'external guest' : 'analyst'} cannot add evidence`,
-      );
+  // Evidence is added to a case (`?case=<id>`): only its contributors and managers may.
+  const mayAdd = async (req: Request, res: Response, next: NextFunction) => {
+    const caseId = req.query['case'];
+    if (typeof caseId !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(caseId)) {
+      throw new BadRequest('say which case the evidence is for: ?case=<case id>');
+    }
+    if (!(await options.cases.mayAddEvidence(authOf(res).user, caseId))) {
+      throw new Forbidden('you may not add evidence to this case');
+    }
+    next();
+  };
+  // A download is for evidence listed in a case the caller may see.
+  const mayRead = async (req: Request, res: Response, next: NextFunction) => {
+    const digest = String(req.params['sha256'] ?? '');
+    if (SHA256_HEX.test(digest) && !(await options.cases.mayDownload(authOf(res).user, digest))) {
+      throw new Forbidden('this file is not in any case you have access to');
     }
     next();
   };
@@ -136,8 +146,8 @@ export function blobRoutes(options: {
     });
   };
   // HEAD first: Express also routes HEAD to a GET route registered before it.
-  router.head('/:sha256', reader, (req, res) => read(req, res, false));
-  router.get('/:sha256', reader, (req, res) => read(req, res, true));
+  router.head('/:sha256', reader, mayRead, (req, res) => read(req, res, false));
+  router.get('/:sha256', reader, mayRead, (req, res) => read(req, res, true));
 
   return router;
 }

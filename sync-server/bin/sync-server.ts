@@ -8,9 +8,9 @@ import { runUntilSignal } from '../process.ts';
 
 await runUntilSignal('sync-server', async () => {
   const config = readSyncConfig();
-  if (!config.API_URL) {
+  if (!config.API_URL || !config.SYNC_SERVICE_TOKEN) {
     throw new ConfigError(
-      'invalid configuration: API_URL is required: the address of the blob/API server that checks sign-ins',
+      'invalid configuration: API_URL and SYNC_SERVICE_TOKEN are required: the blob/API server that checks sign-ins, and the secret it shares with this server',
     );
   }
   const log = createLogger('sync-server', config.LOG_LEVEL);
@@ -21,7 +21,7 @@ await runUntilSignal('sync-server', async () => {
     host: config.HOST,
     maxMessageBytes: config.SYNC_MAX_MESSAGE_BYTES,
     log,
-    auth: apiSyncAuth(config.API_URL),
+    auth: apiSyncAuth(config.API_URL, config.SYNC_SERVICE_TOKEN),
   });
   log.info('sync.listening', { port: server.port, dataDir });
   return server;

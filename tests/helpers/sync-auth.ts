@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { docAccess } from '../../web/lib/shared/access-policy.ts';
+
 import type { Role } from '../../web/lib/shared/roles.ts';
 import {
   SyncAuthError,
@@ -19,9 +19,15 @@ export function tableSyncAuth(): SyncAuth & {
   /** A token for a new identity with this role. */
   issue(role: Role, userId?: string): { token: string; identity: SyncIdentity };
   revoke(revocation: SyncRevocation): void;
+  /** What each case last reported as its evidence. */
+  evidence: Map<string, string[]>;
 } {
   const tokens = new Map<string, SyncIdentity>();
-  const events = new EventEmitter<{ revoked: [SyncRevocation] }>();
+  const evidence = new Map<string, string[]>();
+  const events = new EventEmitter<{
+    revoked: [SyncRevocation];
+    access: [{ caseId: string; userId: string }];
+  }>();
   return {
     async authenticate(req) {
       const token = tokenOf(req, 'exhibit_access');
@@ -29,10 +35,22 @@ export function tableSyncAuth(): SyncAuth & {
       if (!identity) throw new SyncAuthError(token ? 'the token is not valid' : 'missing token');
       return identity;
     },
-    access: async (identity, doc) => docAccess(identity.role, doc),
+    // Staff may work on every case and read the whole index; guests get nothing.
+    access: async (identity, doc) =>
+      identity.role === 'guest' ? 'none' : doc.kind === 'cases' ? 'read' : 'write',
+    indexFor: () => 'cases',
+    caseReaders: async () => [],
+    caseStored: async (caseId, digests) => {
+      evidence.set(caseId, digests);
+    },
+    evidence,
     onRevoked(listener) {
       events.on('revoked', listener);
       return () => events.off('revoked', listener);
+    },
+    onCaseAccessChanged(listener) {
+      events.on('access', listener);
+      return () => events.off('access', listener);
     },
     issue(role, userId = randomUUID()) {
       const token = randomUUID();

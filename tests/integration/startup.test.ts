@@ -36,6 +36,8 @@ const CONFIG_VARIABLES = [
   'S3_SECRET_KEY',
   'S3_BUCKET',
   'S3_REGION',
+  'API_URL',
+  'SYNC_SERVICE_TOKEN',
 ];
 
 interface Started {
@@ -358,8 +360,9 @@ running('starts with S3 unreachable, reports it, and recovers when MinIO comes u
     const token = await signInFromSetupLink(started);
     const authorization = { authorization: `Bearer ${token}` };
     const body = Buffer.from('evidence while storage is down');
+    const caseQuery = '?case=0123456789abcdef';
     const digest = createHash('sha256').update(body).digest('hex');
-    const refused = await fetch(`http://127.0.0.1:${port}/api/blobs/${digest}`, {
+    const refused = await fetch(`http://127.0.0.1:${port}/api/blobs/${digest}${caseQuery}`, {
       method: 'PUT',
       headers: authorization,
       body,
@@ -371,7 +374,7 @@ running('starts with S3 unreachable, reports it, and recovers when MinIO comes u
     await minio.restart();
     const healthy = await getJson(`http://127.0.0.1:${port}/api/health`);
     assert.is(healthy.status, 200, JSON.stringify(healthy.body));
-    const stored = await fetch(`http://127.0.0.1:${port}/api/blobs/${digest}`, {
+    const stored = await fetch(`http://127.0.0.1:${port}/api/blobs/${digest}${caseQuery}`, {
       method: 'PUT',
       headers: authorization,
       body,
@@ -408,7 +411,12 @@ standalone('sync-server refuses to start without API_URL, naming it', async () =
 standalone('sync-server runs beside a blob-server and lets its signed-in users sync', async () => {
   const { dataDir } = await standaloneDirs();
   const apiPort = await freePort();
-  const api = start(BLOB_SERVER, { PORT: String(apiPort), DATA_DIR: join(dataDir, 'api') });
+  const serviceToken = 'a-shared-secret-of-at-least-32-characters';
+  const api = start(BLOB_SERVER, {
+    PORT: String(apiPort),
+    DATA_DIR: join(dataDir, 'api'),
+    SYNC_SERVICE_TOKEN: serviceToken,
+  });
   await waitForEvent(api, 'blob.listening');
   const token = await signInFromSetupLink(api);
   const port = await freePort();
@@ -416,6 +424,7 @@ standalone('sync-server runs beside a blob-server and lets its signed-in users s
     PORT: String(port),
     DATA_DIR: join(dataDir, 'sync-only'),
     API_URL: `http://127.0.0.1:${apiPort}`,
+    SYNC_SERVICE_TOKEN: serviceToken,
   });
   await waitForEvent(started, 'sync.listening');
   const health = await getJson(`http://127.0.0.1:${port}/health`);

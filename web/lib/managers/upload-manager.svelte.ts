@@ -202,7 +202,7 @@ function putBlob(
 ): Promise<PutResult> {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('PUT', `/api/blobs/${file.sha256}`);
+    xhr.open('PUT', `/api/blobs/${file.sha256}?case=${encodeURIComponent(file.caseId)}`);
     xhr.setRequestHeader('Content-Type', file.type);
     xhr.setRequestHeader('Authorization', `Bearer ${token}`);
     xhr.upload.onprogress = (e) => onProgress(e.loaded);

@@ -9,6 +9,12 @@ const email = z
   .max(254, 'the email address is too long')
   .pipe(z.email({ error: 'that is not an email address' }));
 
+/**
+ * The shortest password the server accepts (NIST SP 800-63B: length, no composition rules), for
+ * forms to explain and check before sending; the server's `passwordProblem` decides.
+ */
+export const MIN_PASSWORD_LENGTH = 12;
+
 const password = z.string({ error: 'a password is required' }).max(256, 'the password is too long');
 const name = z
   .string({ error: 'a name is required' })

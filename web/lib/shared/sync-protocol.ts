@@ -21,6 +21,8 @@ export const CloseCode = {
   forbidden: 4403,
   invalidDocName: 4404,
   storageFailure: 4500,
+  /** Access to the document changed; reconnect to be admitted again at the new level. */
+  accessChanged: 4502,
   shuttingDown: 4501,
 } as const;
 

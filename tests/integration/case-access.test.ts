@@ -1,0 +1,218 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSyncServer, type SyncServer } from '../../sync-server/server.ts';
+import type { Logger } from '../../sync-server/logger.ts';
+import { identitySyncAuth } from '../../blob-server/identity/sync-auth.ts';
+import type { Authenticated } from '../../blob-server/identity/auth-service.ts';
+import { addEvidence, initCase, readCaseIndex, readMeta } from '../../web/lib/shared/case-doc.ts';
+import { CloseCode } from '../../web/lib/shared/sync-protocol.ts';
+import { testIdentity } from '../helpers/identity.ts';
+import { TestPeer, waitFor } from '../helpers/sync-client.ts';
+
+/**
+ * Case-level access over the sync socket, with the real identity service: who may open, read
+ * and write a case document, whose own case list shows it, and how changes reach open
+ * connections at once.
+ */
+const quiet: Logger = { info() {}, warn() {}, error() {} };
+const CASE_ID = 'fedcba9876543210';
+const CASE = `case.${CASE_ID}`;
+const DIGEST = 'ab'.repeat(32);
+
+interface Ctx {
+  dir: string;
+  identity: Awaited<ReturnType<typeof testIdentity>>;
+  admin: Authenticated;
+  server: SyncServer;
+  url: string;
+  peers: TestPeer[];
+}
+
+const access = suite<Ctx>('case access over sync', {} as Ctx);
+
+access.before.each(async (ctx) => {
+  ctx.dir = await mkdtemp(join(tmpdir(), 'exhibit-case-access-'));
+  ctx.identity = await testIdentity();
+  ctx.admin = await ctx.identity.identity.service.authenticate(ctx.identity.adminToken);
+  ctx.server = await createSyncServer({
+    dataDir: ctx.dir,
+    maxMessageBytes: 1024 * 1024,
+    log: quiet,
+    auth: identitySyncAuth(ctx.identity.identity.service, ctx.identity.identity.cases),
+  });
+  ctx.url = `ws://127.0.0.1:${ctx.server.port}/sync`;
+  ctx.peers = [];
+});
+
+access.after.each(async (ctx) => {
+  for (const p of ctx.peers) p.destroy();
+  await ctx.server.close();
+  await ctx.identity.close();
+  await rm(ctx.dir, { recursive: true, force: true });
+});
+
+function peer(ctx: Ctx, name: string, token: string): TestPeer {
+  const p = new TestPeer(ctx.url, name, token);
+  ctx.peers.push(p);
+  return p;
+}
+
+function closesOf(p: TestPeer): number[] {
+  const codes: number[] = [];
+  p.provider.on('connection-close', (e: CloseEvent | null) => {
+    if (e) codes.push(e.code);
+  });
+  return codes;
+}
+
+/** Ivy opens a new case (becoming its manager) and writes it; returns her peer. */
+async function ivyOpensCase(ctx: Ctx): Promise<{ ivy: TestPeer; token: string }> {
+  const token = await ctx.identity.tokenFor('investigator', 'ivy@example.org');
+  const ivy = peer(ctx, CASE, token);
+  await ivy.synced();
+  initCase(ivy.doc, { id: CASE_ID, title: 'Arson', description: '', tags: [], now: 'now' });
+  addEvidence(ivy.doc, {
+    id: 'e1',
+    name: 'cctv.mp4',
+    type: 'video/mp4',
+    size: 1,
+    sha256: DIGEST,
+    addedAt: 'now',
+    state: 'verified',
+  });
+  await ivy.savedOnServer();
+  return { ivy, token };
+}
+
+access('the investigator who opens a case manages it and finds it in her own list', async (ctx) => {
+  const { token } = await ivyOpensCase(ctx);
+  const own = peer(ctx, 'cases', token);
+  await waitFor(() => readCaseIndex(own.doc).some((c) => c.id === CASE_ID), 'her own index');
+  const everyone = peer(ctx, 'cases', ctx.identity.adminToken);
+  await waitFor(() => readCaseIndex(everyone.doc).length === 1, 'the global index');
+  const ivy = await ctx.identity.identity.service.authenticate(token);
+  assert.is(await ctx.identity.identity.cases.levelFor(ivy.user, CASE_ID), 'manage');
+});
+
+access(
+  'another investigator can neither open nor list a case he is not a member of',
+  async (ctx) => {
+    await ivyOpensCase(ctx);
+    const token = await ctx.identity.tokenFor('investigator', 'ian@example.org');
+    const ian = peer(ctx, CASE, token);
+    const codes = closesOf(ian);
+    await waitFor(() => codes.includes(CloseCode.forbidden), 'the refusal');
+    const list = peer(ctx, 'cases', token);
+    await list.synced();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(readCaseIndex(list.doc), []);
+    const ianAuth = await ctx.identity.identity.service.authenticate(token);
+    assert.not.ok(await ctx.identity.identity.cases.mayDownload(ianAuth.user, DIGEST));
+  },
+);
+
+access(
+  'a viewer reads but cannot write; made a contributor, his open connection upgrades',
+  async (ctx) => {
+    const { ivy } = await ivyOpensCase(ctx);
+    const token = await ctx.identity.tokenFor('analyst', 'ana@example.org');
+    const cases = ctx.identity.identity.cases;
+    await cases.setMember(
+      ctx.admin,
+      CASE_ID,
+      { email: 'ana@example.org', level: 'view' },
+      {
+        ip: '127.0.0.1',
+      },
+    );
+    const list = peer(ctx, 'cases', token);
+    await waitFor(() => readCaseIndex(list.doc).length === 1, 'the case in her list');
+    const ana = peer(ctx, CASE, token);
+    await waitFor(() => readMeta(ana.doc).title === 'Arson', 'the case for the viewer');
+    ana.doc.getText('notes').insert(0, 'written by a viewer');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.is(ivy.doc.getText('notes').toString(), '', 'the viewer’s write was dropped');
+    const anaAuth = await ctx.identity.identity.service.authenticate(token);
+    assert.ok(await cases.mayDownload(anaAuth.user, DIGEST), 'a viewer may download its evidence');
+
+    const codes = closesOf(ana);
+    await cases.setMember(
+      ctx.admin,
+      CASE_ID,
+      { email: 'ana@example.org', level: 'contribute' },
+      { ip: '127.0.0.1' },
+    );
+    await waitFor(() => codes.includes(CloseCode.accessChanged), 'the reconnect');
+    await waitFor(
+      () => ivy.doc.getText('notes').toString().includes('written by a viewer'),
+      'the write after the upgrade (resent on reconnect)',
+      8000,
+    );
+  },
+);
+
+access(
+  'removing a member closes their connection and drops the case from their list',
+  async (ctx) => {
+    await ivyOpensCase(ctx);
+    const token = await ctx.identity.tokenFor('investigator', 'ian@example.org');
+    const cases = ctx.identity.identity.cases;
+    await cases.setMember(
+      ctx.admin,
+      CASE_ID,
+      { email: 'ian@example.org', level: 'contribute' },
+      {
+        ip: '127.0.0.1',
+      },
+    );
+    const list = peer(ctx, 'cases', token);
+    await waitFor(() => readCaseIndex(list.doc).length === 1, 'the case in his list');
+    const ian = peer(ctx, CASE, token);
+    await ian.synced();
+    const codes = closesOf(ian);
+    const ianAuth = await ctx.identity.identity.service.authenticate(token);
+    await cases.removeMember(ctx.admin, CASE_ID, ianAuth.user.id, { ip: '127.0.0.1' });
+    await waitFor(() => codes.includes(CloseCode.forbidden), 'the refusal after removal', 8000);
+    await waitFor(() => readCaseIndex(list.doc).length === 0, 'the case gone from his list');
+    const audit = await ctx.identity.identity.audit.list();
+    assert.ok(audit.some((r) => r.action === 'case.member_removed'));
+  },
+);
+
+access('an expiring membership ends on time, on open connections too', async (ctx) => {
+  await ivyOpensCase(ctx);
+  const token = await ctx.identity.tokenFor('guest', 'gus@example.org');
+  const expiresAt = new Date(Date.now() + 1500).toISOString();
+  await ctx.identity.identity.cases.setMember(
+    ctx.admin,
+    CASE_ID,
+    { email: 'gus@example.org', level: 'view', expiresAt },
+    { ip: '127.0.0.1' },
+  );
+  const gus = peer(ctx, CASE, token);
+  await waitFor(() => readMeta(gus.doc).title === 'Arson', 'the shared case');
+  const codes = closesOf(gus);
+  await waitFor(() => codes.includes(CloseCode.forbidden), 'the end of the membership', 8000);
+});
+
+access('members cannot be managed by someone who does not manage the case', async (ctx) => {
+  await ivyOpensCase(ctx);
+  const token = await ctx.identity.tokenFor('investigator', 'ian@example.org');
+  const ian = await ctx.identity.identity.service.authenticate(token);
+  try {
+    await ctx.identity.identity.cases.setMember(
+      ian,
+      CASE_ID,
+      { email: 'ian@example.org', level: 'manage' },
+      { ip: '127.0.0.1' },
+    );
+    assert.unreachable('a non-member granted himself access');
+  } catch (err) {
+    assert.match((err as Error).message, 'manager');
+  }
+});
+
+access.run();
