@@ -6,6 +6,7 @@ import type { BlobStore } from './storage/blob-store.ts';
 import { blobRoutes } from './routes/blobs.ts';
 import { authRoutes } from './routes/auth.ts';
 import { syncInternalRoutes } from './routes/sync-internal.ts';
+import { caseRoutes } from './routes/cases.ts';
 import type { SyncAuth } from '../sync-server/auth.ts';
 import type { AuthService } from './identity/auth-service.ts';
 import type { CaseAccessService } from './identity/case-access.ts';
@@ -73,6 +74,7 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
       cases: options.auth.cases,
     }),
   );
+  app.use('/api/cases', caseRoutes({ auth: options.auth.service, cases: options.auth.cases }));
   if (options.syncService) {
     app.use('/api/internal/sync', syncInternalRoutes(options.syncService));
   }

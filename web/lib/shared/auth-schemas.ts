@@ -75,3 +75,27 @@ export interface SessionResponse {
   /** Only for clients that cannot keep cookies (scripts); browsers get an httpOnly cookie. */
   refreshToken?: string;
 }
+
+export const setMemberRequest = z.object({
+  email,
+  level: z.enum(['view', 'contribute', 'manage'], {
+    error: 'level must be view, contribute or manage',
+  }),
+  expiresAt: z.iso
+    .datetime({
+      offset: true,
+      error: 'expiresAt must be a date and time, e.g. 2027-01-31T17:00:00Z',
+    })
+    .optional(),
+});
+
+/** A case member as the API shows it. */
+export interface CaseMember {
+  userId: string;
+  name: string;
+  email: string;
+  role: (typeof ROLES)[number];
+  level: 'view' | 'contribute' | 'manage';
+  expiresAt?: string;
+  addedAt: string;
+}
