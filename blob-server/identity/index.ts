@@ -6,10 +6,13 @@ import { LoginThrottle } from './login-throttle.ts';
 import { TokenService } from './tokens.ts';
 import { CaseAccessService } from './case-access.ts';
 import { CaseAccessStore } from './case-access-store.ts';
+import { CapabilityLinks } from './capability-links.ts';
 
 export interface Identity {
   service: AuthService;
   cases: CaseAccessService;
+  /** Links for people without accounts (file requests, camera owners) build on these. */
+  links: CapabilityLinks;
   audit: AuditLog;
   close(): Promise<void>;
 }
@@ -46,9 +49,11 @@ export async function openIdentity(options: {
     identity: store,
     audit,
   });
+  const links = new CapabilityLinks(store.database, audit);
   return {
     service,
     cases,
+    links,
     audit,
     async close() {
       cases.close();
