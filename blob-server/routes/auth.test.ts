@@ -417,3 +417,56 @@ bad('answers broken JSON, oversized bodies and unknown routes clearly', async (c
 });
 
 bad.run();
+
+const hostile = suite<Ctx>('hostile requests', {} as Ctx);
+hostile.before.each(setup);
+hostile.after.each(teardown);
+
+hostile('refuses oversized headers with 431 and keeps serving', async (ctx) => {
+  const admin = await administrator(ctx);
+  const { request } = await import('node:http');
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request(`${ctx.base}/api/auth/me`, {
+      headers: { authorization: `Bearer ${admin.token}`, 'x-padding': 'x'.repeat(64 * 1024) },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.is(status, 431);
+  assert.is((await call(ctx, 'GET', '/api/auth/me', { token: admin.token })).status, 200);
+});
+
+hostile(
+  'refuses tokens that are not ours: none-signed, another issuer’s, truncated',
+  async (ctx) => {
+    const admin = await administrator(ctx);
+    const [header, payload] = admin.token.split('.') as [string, string, string];
+    const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
+    const other = await openIdentity({
+      dataDir: join(ctx.dir, 'other-server'),
+      accessTokenTtlSeconds: 600,
+      sessionTtlMs: 3600_000,
+    });
+    const foreign = await other.service.setup(
+      {
+        token: (await other.service.issueSetupToken()) ?? '',
+        email: 'admin@example.org',
+        name: 'Other',
+        password: PASSWORD,
+      },
+      { ip: '127.0.0.1' },
+    );
+    for (const token of [none, foreign.accessToken, `${header}.${payload}`, 'x'.repeat(5000)]) {
+      const reply = await call(ctx, 'GET', '/api/auth/me', { token });
+      assert.is(reply.status, 401, token.slice(0, 30));
+      assert.ok(String(reply.body['message']).length > 5);
+    }
+    await other.close();
+  },
+);
+
+hostile.run();
