@@ -39,6 +39,8 @@ export interface SyncAuth {
   caseReaders(caseId: string): Promise<string[]>;
   /** Called after a case document is stored, with the evidence digests it lists. */
   caseStored(caseId: string, evidence: string[]): Promise<void>;
+  /** Records that a read-only connection tried to write (its update was dropped). */
+  writeDropped(identity: SyncIdentity, doc: string): void;
   /** Subscribes to revocations; returns an unsubscribe function. */
   onRevoked(listener: (revocation: SyncRevocation) => void): () => void;
   /** Subscribes to changes of one user's access to one case (added, changed, removed, expired). */

@@ -18,6 +18,8 @@ export interface Peer {
   readOnly: boolean;
   /** Awareness client ids this peer announced, removed when it leaves. */
   readonly awarenessIds: Set<number>;
+  /** Told when a write from this read-only peer is dropped, so it can be recorded. */
+  onDroppedWrite?: () => void;
 }
 
 export class MalformedMessage extends Error {
@@ -182,6 +184,7 @@ export class LiveDoc {
       // Every client answers our sync step 1 with its own diff, usually empty: not a write.
       if (!isEmptyUpdate(decoding.readVarUint8Array(decoder))) {
         this.#log.warn('sync.write_dropped', { doc: this.name, reason: 'read-only connection' });
+        peer.onDroppedWrite?.();
       }
       return;
     }

@@ -231,6 +231,13 @@ function servePeer(ctx: {
     if (docName.kind === 'cases') docKey = auth.indexFor(identity);
     if (closed) return false;
     connection = { identity, socket, caseId: docName.kind === 'case' ? docName.id : undefined };
+    let reported = false;
+    peer.onDroppedWrite = () => {
+      // One record per connection: a client retries its unsent update on every sync.
+      if (reported) return;
+      reported = true;
+      auth.writeDropped(identity, name);
+    };
     connections.add(connection);
     return true;
   };

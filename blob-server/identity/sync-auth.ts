@@ -3,9 +3,14 @@ import { SyncAuthError, tokenOf, userIndexName, type SyncAuth } from '../../sync
 import type { AuthService } from './auth-service.ts';
 import type { CaseAccessService } from './case-access.ts';
 import { ACCESS_COOKIE } from './http.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 
 /** Sync access decided by the identity and case-access services in this same process. */
-export function identitySyncAuth(service: AuthService, cases: CaseAccessService): SyncAuth {
+export function identitySyncAuth(
+  service: AuthService,
+  cases: CaseAccessService,
+  audit?: AuditLog,
+): SyncAuth {
   return {
     async authenticate(req) {
       try {
@@ -23,6 +28,14 @@ export function identitySyncAuth(service: AuthService, cases: CaseAccessService)
       seesEveryCase(identity.role) ? 'cases' : userIndexName(identity.userId),
     caseReaders: (caseId) => cases.readersOf(caseId),
     caseStored: (caseId, evidence) => cases.recordEvidence(caseId, evidence),
+    writeDropped(identity, doc) {
+      void audit?.record({
+        action: 'sync.write_dropped',
+        actor: { userId: identity.userId },
+        target: doc,
+        details: { reason: 'read-only access' },
+      });
+    },
     onRevoked: (listener) => service.onRevoked(listener),
     onCaseAccessChanged: (listener) => cases.onChanged(listener),
   };

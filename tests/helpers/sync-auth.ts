@@ -21,9 +21,12 @@ export function tableSyncAuth(): SyncAuth & {
   revoke(revocation: SyncRevocation): void;
   /** What each case last reported as its evidence. */
   evidence: Map<string, string[]>;
+  /** Writes dropped from read-only connections. */
+  dropped: Array<{ userId: string; doc: string }>;
 } {
   const tokens = new Map<string, SyncIdentity>();
   const evidence = new Map<string, string[]>();
+  const dropped: Array<{ userId: string; doc: string }> = [];
   const events = new EventEmitter<{
     revoked: [SyncRevocation];
     access: [{ caseId: string; userId: string }];
@@ -44,6 +47,8 @@ export function tableSyncAuth(): SyncAuth & {
       evidence.set(caseId, digests);
     },
     evidence,
+    dropped,
+    writeDropped: (identity, doc) => dropped.push({ userId: identity.userId, doc }),
     onRevoked(listener) {
       events.on('revoked', listener);
       return () => events.off('revoked', listener);

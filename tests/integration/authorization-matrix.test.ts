@@ -110,7 +110,8 @@ function http(w: World, method: string, path: string, token: string, body?: unkn
       authorization: `Bearer ${token}`,
       ...(isJson ? { 'content-type': 'application/json' } : {}),
     },
-    body: body === undefined ? null : isJson ? JSON.stringify(body) : (body as Buffer),
+    body:
+      body === undefined ? null : isJson ? JSON.stringify(body) : new Uint8Array(body as Buffer),
     signal: AbortSignal.timeout(10_000),
   });
 }

@@ -41,7 +41,11 @@ access.before.each(async (ctx) => {
     dataDir: ctx.dir,
     maxMessageBytes: 1024 * 1024,
     log: quiet,
-    auth: identitySyncAuth(ctx.identity.identity.service, ctx.identity.identity.cases),
+    auth: identitySyncAuth(
+      ctx.identity.identity.service,
+      ctx.identity.identity.cases,
+      ctx.identity.identity.audit,
+    ),
   });
   ctx.url = `ws://127.0.0.1:${ctx.server.port}/sync`;
   ctx.peers = [];
@@ -135,6 +139,11 @@ access(
     ana.doc.getText('notes').insert(0, 'written by a viewer');
     await new Promise((r) => setTimeout(r, 300));
     assert.is(ivy.doc.getText('notes').toString(), '', 'the viewer’s write was dropped');
+    const dropped = (await ctx.identity.identity.audit.list()).filter(
+      (r) => r.action === 'sync.write_dropped',
+    );
+    assert.is(dropped.length, 1, 'the dropped write is recorded once');
+    assert.is(dropped[0]?.target, CASE);
     const anaAuth = await ctx.identity.identity.service.authenticate(token);
     assert.ok(await cases.mayDownload(anaAuth.user, DIGEST), 'a viewer may download its evidence');
 
