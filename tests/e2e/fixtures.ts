@@ -13,13 +13,16 @@ export class ExhibitProcess {
   readonly port: number;
   readonly dataDir: string;
   readonly url: string;
+  /** Extra environment for the server, e.g. its single sign-on provider. */
+  readonly env: Readonly<Record<string, string>>;
   #child: ChildProcess | undefined;
   #log = '';
 
-  constructor(port: number, dataDir: string) {
+  constructor(port: number, dataDir: string, env: Record<string, string> = {}) {
     this.port = port;
     this.dataDir = dataDir;
     this.url = `http://127.0.0.1:${port}`;
+    this.env = env;
   }
 
   get log(): string {
@@ -44,6 +47,7 @@ export class ExhibitProcess {
         HOST: '127.0.0.1',
         DATA_DIR: this.dataDir,
         WEB_ROOT: 'build',
+        ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -161,4 +165,65 @@ export async function signIn(page: Page, url: string, who = ADMIN): Promise<void
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { name: 'Cases' })).toBeVisible();
+}
+
+export interface Person {
+  name: string;
+  email: string;
+  password: string;
+}
+
+/** Calls the API the way a script does: no browser, so no cookies change in any test page. */
+async function callApi<T>(
+  exhibit: ExhibitProcess,
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<T> {
+  const response = await fetch(`${exhibit.url}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-exhibit-client': 'script',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+export async function accessTokenOf(exhibit: ExhibitProcess, who: Person): Promise<string> {
+  const session = await callApi<{ accessToken: string }>(exhibit, '/api/auth/login', {
+    email: who.email,
+    password: who.password,
+  });
+  return session.accessToken;
+}
+
+/**
+ * Creates an account through the API as the administrator. The server makes the person replace
+ * the administrator's temporary password at their first sign-in; unless `temporary` is asked
+ * for, that is done here too, so `who.password` signs straight in to the cases page.
+ */
+export async function createAccount(
+  exhibit: ExhibitProcess,
+  who: Person,
+  role: string,
+  options: { temporary?: boolean } = {},
+): Promise<void> {
+  const temporary = options.temporary ? who.password : `temporary ${who.password}`;
+  await callApi(
+    exhibit,
+    '/api/admin/users',
+    { email: who.email, name: who.name, role, password: temporary },
+    await accessTokenOf(exhibit, ADMIN),
+  );
+  if (options.temporary) return;
+  await callApi(
+    exhibit,
+    '/api/auth/password',
+    { currentPassword: temporary, newPassword: who.password },
+    await accessTokenOf(exhibit, { ...who, password: temporary }),
+  );
 }

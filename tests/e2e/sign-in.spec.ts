@@ -1,7 +1,7 @@
-import type { Page } from '@playwright/test';
 import {
   test,
   expect,
+  createAccount,
   createCase,
   setUpAdministrator,
   signIn,
@@ -14,19 +14,6 @@ const IVY = {
   email: 'ivy@example.org',
   password: 'another long passphrase',
 };
-
-/** Creates an account through the API, as an administrator signed in on `page`. */
-async function createAccount(page: Page, who: typeof IVY, role: string): Promise<void> {
-  const login = await page.request.post('/api/auth/login', {
-    data: { email: ADMIN.email, password: ADMIN.password },
-  });
-  const { accessToken } = (await login.json()) as { accessToken: string };
-  const created = await page.request.post('/api/admin/users', {
-    headers: { authorization: `Bearer ${accessToken}` },
-    data: { email: who.email, name: who.name, role, password: who.password },
-  });
-  expect(created.status()).toBe(201);
-}
 
 test('a wrong password gets a clear message and no access', async ({ page, browser, exhibit }) => {
   await setUpAdministrator(page, exhibit);
@@ -47,7 +34,7 @@ test('signing out ends the session, and the next person on the device sees none 
 }) => {
   await setUpAdministrator(page, exhibit);
   await waitForOfflineReady(page);
-  await createAccount(page, IVY, 'investigator');
+  await createAccount(exhibit, IVY, 'investigator');
   await exhibit.kill('SIGKILL');
   await createCase(page, { title: 'Only on the administrator’s device' });
   await expect(page.getByTestId('doc-state')).toContainText('Saved on this device');
@@ -72,7 +59,7 @@ test('an external guest signs in but can open no case', async ({ page, browser, 
   const id = await createCase(page, { title: 'Staff only' });
   await expect(page.getByTestId('doc-state')).toHaveText('Saved on server');
   const guest = { name: 'Gus Guest', email: 'gus@example.org', password: 'guest passphrase 123' };
-  await createAccount(page, guest, 'guest');
+  await createAccount(exhibit, guest, 'guest');
   const other = await (await browser.newContext()).newPage();
   await signIn(other, exhibit.url, guest);
   await expect(other.getByText('Staff only')).toHaveCount(0);

@@ -142,6 +142,17 @@ class SessionManager {
     return this.#accessToken;
   }
 
+  /**
+   * The server accepted a new password for the signed-in user and answered with the account as
+   * it is now (no longer `mustChangePassword`). This session stays valid; the server ended the
+   * user's other sessions.
+   */
+  passwordChanged(user: PublicUser): void {
+    if (!this.#user || user.id !== this.#user.id) return;
+    this.#user = user;
+    void deviceDb.session.update('current', { user });
+  }
+
   #apply(session: SessionResponse): void {
     this.#accessToken = session.accessToken;
     this.#expiresAt = session.expiresAt * 1000;

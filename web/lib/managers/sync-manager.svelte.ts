@@ -53,7 +53,8 @@ export class DocHandle {
     });
     this.#provider.on('status', ({ status }: { status: string }) => {
       this.#connected = status === 'connected';
-      if (status !== 'connecting') onReach(this.#connected);
+      // A closed document says nothing about the server; only live connection attempts do.
+      if (status !== 'connecting' && !this.#destroyed) onReach(this.#connected);
       if (!this.#connected) this.#stored = undefined;
       this.#refresh();
     });

@@ -15,3 +15,10 @@ export function formatDate(iso: string): string {
   if (Number.isNaN(date.getTime())) return '';
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
+
+/** A server message ("the password is too long") as a sentence to show a person. */
+export function asSentence(message: string): string {
+  const text = message.trim();
+  if (!text) return text;
+  return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.');
+}
