@@ -26,7 +26,8 @@ const LIMITS = {
 };
 
 /** NIST SP 800-63B: a length floor and a generous ceiling, no composition rules. */
-export const MIN_PASSWORD_LENGTH = 12;
+import { MIN_PASSWORD_LENGTH } from '../../web/lib/shared/auth-schemas.ts';
+export { MIN_PASSWORD_LENGTH };
 export const MAX_PASSWORD_LENGTH = 256;
 
 interface Argon2idParams {
