@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { argon2id } from 'hash-wasm';
+import { MIN_PASSWORD_LENGTH } from '../../web/lib/shared/auth-schemas.ts';
 
 /**
  * Password hashing with Argon2id, stored as PHC strings
@@ -26,7 +27,6 @@ const LIMITS = {
 };
 
 /** NIST SP 800-63B: a length floor and a generous ceiling, no composition rules. */
-import { MIN_PASSWORD_LENGTH } from '../../web/lib/shared/auth-schemas.ts';
 export { MIN_PASSWORD_LENGTH };
 export const MAX_PASSWORD_LENGTH = 256;
 
