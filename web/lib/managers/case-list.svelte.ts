@@ -38,6 +38,9 @@ export class CaseListView {
     for (const doc of this.#local) {
       if (!doc.summary) continue;
       const known = byId.get(doc.summary.id);
+      // Cases the server no longer lists for us (access removed) show only while this device
+      // still holds changes for them that the server has not taken.
+      if (!known && doc.pending !== 1) continue;
       const newer = !known || doc.summary.updatedAt > known.updatedAt;
       byId.set(doc.summary.id, {
         ...(newer ? doc.summary : (known as CaseSummary)),

@@ -40,6 +40,7 @@ export class DocHandle {
   #summaryTimer: ReturnType<typeof setTimeout> | undefined;
   #loaded = false;
   #destroyed = false;
+  #closedByServer = false;
 
   constructor(name: string, serverUrl: string, owner: DocOwner) {
     const onReach = owner.onReach;
@@ -53,14 +54,23 @@ export class DocHandle {
     });
     this.#provider.on('status', ({ status }: { status: string }) => {
       this.#connected = status === 'connected';
-      // A closed document says nothing about the server; only live connection attempts do.
-      if (status !== 'connecting' && !this.#destroyed) onReach(this.#connected);
+      // A closed document says nothing about the server; only live connection attempts do,
+      // and a close the server chose (codes 4000+) means it was reached.
+      if (status !== 'connecting' && !this.#destroyed) {
+        onReach(this.#connected || this.#closedByServer);
+      }
+      this.#closedByServer = false;
       if (!this.#connected) this.#stored = undefined;
       this.#refresh();
     });
     this.#provider.on('connection-close', (event: CloseEvent | null) => {
       if (!event) return;
-      if (event.code === CloseCode.unauthenticated) {
+      this.#closedByServer = event.code >= 4000;
+      if (event.code === CloseCode.forbidden) {
+        // Access was refused or taken away: say so, and keep no copy of the case on the device.
+        this.#closeReason = event.reason;
+        void this.#forget();
+      } else if (event.code === CloseCode.unauthenticated) {
         // The sign-in ran out or ended: renew it, then try again; nothing was accepted meanwhile.
         void owner.reauthenticate().then((renewed) => {
           if (renewed && !this.#destroyed) this.#provider.connect();
@@ -145,6 +155,13 @@ export class DocHandle {
         ...(kept ? { summary: kept } : {}),
       });
     });
+  }
+
+  async #forget(): Promise<void> {
+    await this.#local.clearData().catch(() => undefined);
+    await localDb()
+      .documents.delete(this.name)
+      .catch(() => undefined);
   }
 
   async #markSaved(): Promise<void> {
