@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseEnv, syncConfigSchema } from '../sync-server/config.ts';
 import { ConfigError } from '../sync-server/data-dir.ts';
+import { ROLES, isRole, type Role } from '../web/lib/shared/roles.ts';
 
 const bytes = z.coerce
   .number({ error: 'must be a number of bytes' })
@@ -36,6 +37,24 @@ const blobSchema = z.object({
   PUBLIC_URL: z.url({ error: 'must be a URL such as https://exhibit.example.org' }).optional(),
   TRUST_PROXY: z.string().min(1).optional(),
   SYNC_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  OIDC_ISSUER: z
+    .url({ error: 'must be a URL such as https://login.example.org/realms/staff' })
+    .refine(secureOrLoopback, 'must be https (http is allowed only for 127.0.0.1 or localhost)')
+    .optional(),
+  OIDC_CLIENT_ID: z.string().min(1, 'must not be empty').optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1, 'must not be empty').optional(),
+  OIDC_LABEL: z.string().trim().min(1, 'must not be empty').default('Sign in with single sign-on'),
+  OIDC_ROLE_CLAIM: z.string().trim().min(1, 'must not be empty').default('roles'),
+  OIDC_ROLE_MAP: z
+    .string()
+    .default('')
+    .superRefine((value, ctx) => {
+      const problem = roleMapProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  OIDC_DEFAULT_ROLE: z
+    .enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` })
+    .default('guest'),
 });
 
 export type BlobStoreChoice =
@@ -66,6 +85,24 @@ export interface BlobConfig {
   trustProxy: string | boolean;
   /** Enables the internal routes a separately run sync-server calls. */
   syncServiceToken: string | undefined;
+  /** Single sign-on with an OpenID Connect provider; set when OIDC_ISSUER is. */
+  oidc: OidcConfig | undefined;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  /** Absent for a public client, which proves itself with PKCE alone. */
+  clientSecret: string | undefined;
+  /** `${PUBLIC_URL}/api/auth/oidc/callback`, as registered at the provider. */
+  redirectUri: string;
+  label: string;
+  /** The ID token claim (a dotted path for nested ones) naming the person's groups or roles. */
+  roleClaim: string;
+  /** Claim value to Exhibit role; the most powerful match wins. */
+  roleMap: ReadonlyMap<string, Role>;
+  /** The role of someone none of whose claim values is mapped. */
+  defaultRole: Role;
 }
 
 export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig {
@@ -83,7 +120,67 @@ export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig
     publicUrl: raw.PUBLIC_URL,
     trustProxy: raw.TRUST_PROXY === 'true' ? true : (raw.TRUST_PROXY ?? false),
     syncServiceToken: raw.SYNC_SERVICE_TOKEN,
+    oidc: oidcConfig(raw),
   };
+}
+
+function oidcConfig(raw: z.infer<typeof blobSchema>): OidcConfig | undefined {
+  if (!raw.OIDC_ISSUER) return undefined;
+  const missing = (['OIDC_CLIENT_ID', 'PUBLIC_URL'] as const).filter((k) => !raw[k]);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `invalid configuration: single sign-on (OIDC_ISSUER) also needs ${missing.join(', ')}`,
+    );
+  }
+  return {
+    issuer: raw.OIDC_ISSUER,
+    clientId: raw.OIDC_CLIENT_ID as string,
+    clientSecret: raw.OIDC_CLIENT_SECRET,
+    redirectUri: new URL('api/auth/oidc/callback', withSlash(raw.PUBLIC_URL as string)).href,
+    label: raw.OIDC_LABEL,
+    roleClaim: raw.OIDC_ROLE_CLAIM,
+    roleMap: parseRoleMap(raw.OIDC_ROLE_MAP),
+    defaultRole: raw.OIDC_DEFAULT_ROLE,
+  };
+}
+
+/** True for https URLs, and for http ones on the loopback interface (a provider run for tests). */
+export function secureOrLoopback(url: string): boolean {
+  if (!URL.canParse(url)) return true; // reported as "must be a URL"
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'https:' || (protocol === 'http:' && isLoopback(hostname));
+}
+
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+/** `group=role,group=role`; a claim value may contain anything but `,` and `=`. */
+function roleMapEntries(value: string): [string, string][] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry) => {
+      const at = entry.lastIndexOf('=');
+      return at < 0 ? [entry, ''] : [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
+    });
+}
+
+function roleMapProblem(value: string): string | undefined {
+  for (const [claim, role] of roleMapEntries(value)) {
+    if (!claim || !role) return `"${claim || role}" must be written claim-value=role`;
+    if (!isRole(role)) return `"${role}" is not a role; use one of ${ROLES.join(', ')}`;
+  }
+  return undefined;
+}
+
+function parseRoleMap(value: string): Map<string, Role> {
+  return new Map(roleMapEntries(value).filter((e): e is [string, Role] => isRole(e[1])));
 }
 
 function storeChoice(raw: z.infer<typeof blobSchema>): BlobStoreChoice {

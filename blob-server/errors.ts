@@ -38,6 +38,12 @@ export class Unauthenticated extends ExhibitError {
   override readonly code = 'unauthenticated';
 }
 
+/** Single sign-on did not complete; the message is shown on the sign-in page. */
+export class SingleSignOnFailed extends ExhibitError {
+  override readonly status = 401;
+  override readonly code = 'sso_failed';
+}
+
 export class Forbidden extends ExhibitError {
   override readonly status = 403;
   override readonly code = 'forbidden';

@@ -5,11 +5,13 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { BlobStore } from './storage/blob-store.ts';
 import { blobRoutes } from './routes/blobs.ts';
 import { authRoutes } from './routes/auth.ts';
+import { oidcRoutes } from './routes/oidc.ts';
 import { syncInternalRoutes } from './routes/sync-internal.ts';
 import { caseRoutes } from './routes/cases.ts';
 import type { SyncAuth } from '../sync-server/auth.ts';
 import type { AuthService } from './identity/auth-service.ts';
 import type { CaseAccessService } from './identity/case-access.ts';
+import type { SingleSignOn } from './identity/oidc.ts';
 import { ExhibitError, RouteNotFound, TooManyAttempts, httpStatusOf } from './errors.ts';
 import { createLogger, type Logger } from '../sync-server/logger.ts';
 import { listen } from '../sync-server/server.ts';
@@ -26,6 +28,8 @@ export interface BlobServerOptions {
   log?: Logger;
   /** Accounts and sessions: every route but health and the app shell needs a signed-in caller. */
   auth: { service: AuthService; cases: CaseAccessService; refreshTtlMs: number };
+  /** Sign-in through an OpenID Connect provider, when one is configured. */
+  sso?: SingleSignOn;
   /** Routes a separately run sync-server calls, guarded by the shared service token. */
   syncService?: { auth: SyncAuth; serviceToken: string };
   /** Express's "trust proxy": which proxies may tell us the client's address. */
@@ -78,6 +82,10 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
   if (options.syncService) {
     app.use('/api/internal/sync', syncInternalRoutes(options.syncService));
   }
+  app.use(
+    '/api/auth/oidc',
+    oidcRoutes({ sso: options.sso, refreshTtlMs: options.auth.refreshTtlMs }),
+  );
   app.use(
     '/api',
     authRoutes({ auth: options.auth.service, refreshTtlMs: options.auth.refreshTtlMs }),

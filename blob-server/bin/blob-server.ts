@@ -3,6 +3,7 @@ import { readBlobConfig } from '../config.ts';
 import { createBlobServer } from '../server.ts';
 import { createBlobStore } from '../storage/index.ts';
 import { openIdentity } from '../identity/index.ts';
+import { SingleSignOn } from '../identity/oidc.ts';
 import { announceSetup } from '../identity/setup-link.ts';
 import { identitySyncAuth } from '../identity/sync-auth.ts';
 import { ensureWritableDir } from '../../sync-server/data-dir.ts';
@@ -36,10 +37,19 @@ await runUntilSignal('blob-server', async () => {
       cases: identity.cases,
       refreshTtlMs: config.sessionTtlMs,
     },
+    ...(config.oidc
+      ? {
+          sso: new SingleSignOn({
+            config: config.oidc,
+            auth: identity.service,
+            audit: identity.audit,
+          }),
+        }
+      : {}),
     ...(config.syncServiceToken
       ? {
           syncService: {
-            auth: identitySyncAuth(identity.service, identity.cases),
+            auth: identitySyncAuth(identity.service, identity.cases, identity.audit),
             serviceToken: config.syncServiceToken,
           },
         }

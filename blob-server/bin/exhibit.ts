@@ -5,6 +5,7 @@ import { readBlobConfig } from '../config.ts';
 import { createBlobServer } from '../server.ts';
 import { createBlobStore } from '../storage/index.ts';
 import { openIdentity } from '../identity/index.ts';
+import { SingleSignOn } from '../identity/oidc.ts';
 import { announceSetup } from '../identity/setup-link.ts';
 import { identitySyncAuth } from '../identity/sync-auth.ts';
 import { readSyncConfig } from '../../sync-server/config.ts';
@@ -45,6 +46,15 @@ await runUntilSignal('exhibit', async () => {
       cases: identity.cases,
       refreshTtlMs: config.sessionTtlMs,
     },
+    ...(config.oidc
+      ? {
+          sso: new SingleSignOn({
+            config: config.oidc,
+            auth: identity.service,
+            audit: identity.audit,
+          }),
+        }
+      : {}),
     trustProxy: config.trustProxy,
     syncHealth: () => holder.sync?.health(),
   }).catch(async (err: unknown) => {
@@ -57,12 +67,13 @@ await runUntilSignal('exhibit', async () => {
     server: blob.httpServer,
     maxMessageBytes: syncConfig.SYNC_MAX_MESSAGE_BYTES,
     log,
-    auth: identitySyncAuth(identity.service, identity.cases),
+    auth: identitySyncAuth(identity.service, identity.cases, identity.audit),
   });
   log.info('exhibit.listening', {
     url: `http://${config.host ?? 'localhost'}:${blob.port}/`,
     dataDir,
     storage: config.store.kind,
+    singleSignOn: config.oidc?.issuer ?? 'off',
   });
   holder.sync = sync;
   await announceSetup(identity.service, config.publicUrl ?? `http://localhost:${blob.port}`, log);

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Role } from '../../web/lib/shared/roles.ts';
 import type { PublicUser, SessionResponse } from '../../web/lib/shared/auth-schemas.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { BadRequest, Conflict, Forbidden, Unauthenticated } from '../errors.ts';
+import { BadRequest, Conflict, Forbidden, SingleSignOnFailed, Unauthenticated } from '../errors.ts';
 import type { IdentityStore, RefreshSession, User } from './identity-store.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
@@ -26,6 +26,17 @@ export interface Revocation {
   /** The sessions that ended; absent when every session of the user is affected. */
   sessionIds?: string[];
   reason: string;
+}
+
+/** Who an OpenID Connect provider says signed in, from a validated ID token. */
+export interface SsoIdentity {
+  issuer: string;
+  subject: string;
+  email: string | undefined;
+  emailVerified: boolean;
+  name: string | undefined;
+  /** Mapped from the provider's role or group claim. */
+  role: Role;
 }
 
 const SETUP_META = 'setup-token';
@@ -156,6 +167,106 @@ export class AuthService {
     await this.#audit.record({
       action: 'auth.login',
       actor: { userId: user.id, email: user.email },
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+    });
+    return this.#startSession(user, ctx);
+  }
+
+  /**
+   * Signs in someone the OpenID Connect provider vouched for. The account is the one bound to
+   * the provider's subject, else the one with the same email if the provider verified it, else
+   * a new one. The role follows the provider's claims at every sign-in, so someone taken out of
+   * a group there loses its role here the next time they sign in.
+   */
+  async signInWithSso(person: SsoIdentity, ctx: RequestContext): Promise<SessionResponse> {
+    const email = person.email?.trim().toLowerCase();
+    const refuse = async (reason: string, message: string, user?: User) => {
+      await this.#audit.record({
+        action: 'auth.sso_failed',
+        actor: { ...(email ? { email } : {}), ...(user ? { userId: user.id } : {}) },
+        details: { reason, issuer: person.issuer, subject: person.subject },
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+      });
+      return new SingleSignOnFailed(message);
+    };
+    const sso = { issuer: person.issuer, subject: person.subject };
+    // A scan, not an index: an organisation's accounts number in the hundreds, and sign-ins are rare.
+    let user = (await this.#store.listUsers()).find(
+      (u) => u.sso?.issuer === sso.issuer && u.sso.subject === sso.subject,
+    );
+    if (!user) {
+      // An unverified address could be anyone's; binding it to an account would hand that over.
+      if (!email || !person.emailVerified) {
+        throw await refuse(
+          'no verified email',
+          'the provider did not confirm an email address for this account',
+        );
+      }
+      const existing = await this.#store.findUserByEmail(email);
+      if (existing?.disabled) {
+        throw await refuse('disabled', 'this account is disabled; ask an administrator', existing);
+      }
+      if (existing?.sso) {
+        throw await refuse(
+          'email bound to another single sign-on identity',
+          'this email already belongs to another single sign-on account',
+          existing,
+        );
+      }
+      if (existing) {
+        user = await this.#store.updateUser(existing.id, () => ({ sso }));
+        await this.#audit.record({
+          action: 'user.sso_linked',
+          actor: { userId: user.id, email: user.email },
+          target: `user:${user.id}`,
+          details: sso,
+          ip: ctx.ip,
+          userAgent: ctx.userAgent,
+        });
+      } else {
+        user = await this.#store.createUser({
+          email,
+          name: person.name?.trim() || email,
+          role: person.role,
+          mustChangePassword: false,
+          disabled: false,
+          sso,
+        });
+        await this.#audit.record({
+          action: 'user.created',
+          actor: { userId: user.id, email: user.email },
+          target: `user:${user.id}`,
+          details: { email: user.email, role: user.role, via: 'single sign-on', ...sso },
+          ip: ctx.ip,
+          userAgent: ctx.userAgent,
+        });
+      }
+    }
+    if (user.disabled) {
+      throw await refuse('disabled', 'this account is disabled; ask an administrator', user);
+    }
+    if (user.role !== person.role) {
+      const before = user.role;
+      user = await this.#store.updateUser(user.id, () => ({ role: person.role }));
+      // Other sessions carry the old role (the sync socket caches it); end them as an
+      // administrator's role change would.
+      await this.#store.revokeSessionsOfUser(user.id, 'role changed');
+      this.#revoked({ userId: user.id, reason: 'role changed' });
+      await this.#audit.record({
+        action: 'user.role_changed',
+        actor: { userId: user.id, email: user.email },
+        target: `user:${user.id}`,
+        details: { before, after: user.role, via: 'single sign-on', issuer: person.issuer },
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+      });
+    }
+    await this.#audit.record({
+      action: 'auth.login',
+      actor: { userId: user.id, email: user.email },
+      details: { method: 'single sign-on', issuer: person.issuer },
       ip: ctx.ip,
       userAgent: ctx.userAgent,
     });

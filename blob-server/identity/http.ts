@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { parse as parseCookies } from 'cookie';
 import { Unauthenticated } from '../errors.ts';
+import type { SessionResponse } from '../../web/lib/shared/auth-schemas.ts';
 import type { AuthService, Authenticated, RequestContext } from './auth-service.ts';
 
 export const REFRESH_COOKIE = 'exhibit_refresh';
@@ -57,4 +58,31 @@ export function requestContext(req: Request): RequestContext {
     ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
     ...(userAgent ? { userAgent } : {}),
   };
+}
+
+/**
+ * Hands a browser its session: the access token for what it fetches on its own, and the refresh
+ * token scoped to /api/auth. Password and single sign-on sign-ins set exactly the same cookies.
+ */
+export function setSessionCookies(
+  req: Request,
+  res: Response,
+  session: SessionResponse,
+  refreshTtlMs: number,
+): void {
+  res.cookie(ACCESS_COOKIE, session.accessToken, {
+    httpOnly: true,
+    secure: req.secure,
+    sameSite: 'strict',
+    path: '/',
+    maxAge: Math.max(0, session.expiresAt * 1000 - Date.now()),
+  });
+  res.cookie(REFRESH_COOKIE, session.refreshToken, {
+    httpOnly: true,
+    secure: req.secure,
+    sameSite: 'strict',
+    path: '/api/auth',
+    maxAge: refreshTtlMs,
+  });
+  res.setHeader('Cache-Control', 'no-store');
 }

@@ -15,6 +15,8 @@ export interface User {
   /** Set when an administrator chose the password; the user is asked to pick their own. */
   mustChangePassword: boolean;
   disabled: boolean;
+  /** The single sign-on identity this account is bound to, once it has signed in that way. */
+  sso?: { issuer: string; subject: string };
   createdAt: string;
   updatedAt: string;
 }

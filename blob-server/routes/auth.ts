@@ -17,6 +17,7 @@ import {
   refreshCookie,
   requestContext,
   requireAuth,
+  setSessionCookies,
 } from '../identity/http.ts';
 import { parseBody } from './validate.ts';
 
@@ -34,21 +35,7 @@ export function authRoutes(options: { auth: AuthService; refreshTtlMs: number })
   const signedIn = requireAuth(auth);
 
   const sendSession = (req: Request, res: Response, session: SessionResponse, status = 200) => {
-    res.cookie(ACCESS_COOKIE, session.accessToken, {
-      httpOnly: true,
-      secure: req.secure,
-      sameSite: 'strict',
-      path: '/',
-      maxAge: Math.max(0, session.expiresAt * 1000 - Date.now()),
-    });
-    res.cookie(REFRESH_COOKIE, session.refreshToken, {
-      httpOnly: true,
-      secure: req.secure,
-      sameSite: 'strict',
-      path: '/api/auth',
-      maxAge: refreshTtlMs,
-    });
-    res.setHeader('Cache-Control', 'no-store');
+    setSessionCookies(req, res, session, refreshTtlMs);
     // A browser gets the refresh token only as a cookie; a script asked for it in the body.
     const { refreshToken, ...rest } = session;
     const wantsToken = req.get('x-exhibit-client') === 'script';
