@@ -217,7 +217,12 @@ function servePeer(ctx: {
       identity = await auth.authenticate(req);
     } catch (err) {
       log.warn('sync.unauthenticated', { doc: name, reason: (err as Error).message });
-      socket.close(CloseCode.unauthenticated, closeReason((err as Error).message));
+      const passwordPending =
+        (err as { cause?: { code?: unknown } }).cause?.code === 'password-change-required';
+      socket.close(
+        passwordPending ? CloseCode.passwordChangeRequired : CloseCode.unauthenticated,
+        closeReason((err as Error).message),
+      );
       return false;
     }
     const access = await auth.access(identity, docName);

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { parse as parseCookies } from 'cookie';
-import { Unauthenticated } from '../errors.ts';
+import { Forbidden, Unauthenticated } from '../errors.ts';
 import type { SessionResponse } from '../../web/lib/shared/auth-schemas.ts';
 import type { AuthService, Authenticated, RequestContext } from './auth-service.ts';
 
@@ -22,9 +22,28 @@ export function authOf(res: Response): Authenticated {
 /** Refuses the request unless it carries a valid access token of an active session. */
 export function requireAuth(auth: AuthService) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    res.locals['auth'] = await auth.authenticate(bearerToken(req));
+    const who = await auth.authenticate(bearerToken(req));
+    refuseUntilOwnPassword(who, req);
+    res.locals['auth'] = who;
     next();
   };
+}
+
+/** What someone holding an administrator's temporary password may still do. */
+const WHILE_PASSWORD_TEMPORARY = new Set([
+  '/api/auth/me',
+  '/api/auth/password',
+  '/api/auth/logout',
+]);
+
+/**
+ * An administrator's temporary password (often passed on by phone or mail) opens nothing but
+ * the password change: the person must choose their own before anything else is served.
+ */
+function refuseUntilOwnPassword(who: Authenticated, req: Request): void {
+  if (!who.user.mustChangePassword) return;
+  if (WHILE_PASSWORD_TEMPORARY.has(`${req.baseUrl}${req.path}`)) return;
+  throw new Forbidden('choose your own password first: this account still has a temporary one');
 }
 
 export function bearerToken(req: Request): string | undefined {
@@ -47,7 +66,9 @@ export function cookie(header: string | undefined, name: string): string | undef
 export function requireAuthForReads(auth: AuthService) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const token = bearerToken(req) ?? cookie(req.headers.cookie, ACCESS_COOKIE);
-    res.locals['auth'] = await auth.authenticate(token);
+    const who = await auth.authenticate(token);
+    refuseUntilOwnPassword(who, req);
+    res.locals['auth'] = who;
     next();
   };
 }

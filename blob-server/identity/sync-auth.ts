@@ -15,8 +15,17 @@ export function identitySyncAuth(
     async authenticate(req) {
       try {
         const { user, claims } = await service.authenticate(tokenOf(req, ACCESS_COOKIE));
+        if (user.mustChangePassword) {
+          throw new SyncAuthError(
+            'choose your own password first: this account has a temporary one',
+            {
+              cause: { code: 'password-change-required' },
+            },
+          );
+        }
         return { userId: user.id, role: user.role, sessionId: claims.sid };
       } catch (err) {
+        if (err instanceof SyncAuthError) throw err;
         throw new SyncAuthError((err as Error).message, { cause: err });
       }
     },

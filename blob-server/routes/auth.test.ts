@@ -470,3 +470,33 @@ hostile(
 );
 
 hostile.run();
+
+const temporary = suite<Ctx>('temporary passwords', {} as Ctx);
+temporary.before.each(setup);
+temporary.after.each(teardown);
+
+temporary('open nothing but the password change until the person picks their own', async (ctx) => {
+  const root = await administrator(ctx);
+  await call(ctx, 'POST', '/api/admin/users', {
+    token: root.token,
+    body: { email: 'tia@example.org', name: 'Tia', role: 'investigator', password: PASSWORD },
+  });
+  const login = await call(ctx, 'POST', '/api/auth/login', {
+    body: { email: 'tia@example.org', password: PASSWORD },
+  });
+  const token = String(login.body['accessToken']);
+  const members = await call(ctx, 'GET', '/api/cases/0123456789abcdef/members', { token });
+  assert.is(members.status, 403);
+  assert.match(String(members.body['message']), 'temporary');
+  assert.is((await call(ctx, 'GET', '/api/auth/me', { token })).status, 200);
+  const changed = await call(ctx, 'POST', '/api/auth/password', {
+    token,
+    body: { currentPassword: PASSWORD, newPassword: 'my very own passphrase' },
+  });
+  assert.is(changed.status, 200);
+  const after = await call(ctx, 'GET', '/api/cases/0123456789abcdef/members', { token });
+  // Now the ordinary rules apply: Tia is simply not a member of that case.
+  assert.is(after.body['message'], 'you have no access to this case');
+});
+
+temporary.run();

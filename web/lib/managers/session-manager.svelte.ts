@@ -149,8 +149,10 @@ class SessionManager {
    */
   passwordChanged(user: PublicUser): void {
     if (!this.#user || user.id !== this.#user.id) return;
+    const wasTemporary = this.#user.mustChangePassword;
     this.#user = user;
     void deviceDb.session.update('current', { user });
+    if (wasTemporary && !user.mustChangePassword) this.#startWork(user);
   }
 
   #apply(session: SessionResponse): void {
@@ -176,6 +178,11 @@ class SessionManager {
     this.#status = status;
     if (!switching) return;
     openLocalDb(user.id);
+    // The server serves nothing on a temporary password; start once it is replaced.
+    if (!user.mustChangePassword) this.#startWork(user);
+  }
+
+  #startWork(user: PublicUser): void {
     syncManager.start(user.id, () => this.reauthenticate());
     uploadManager.start(() => this.token());
   }

@@ -19,6 +19,8 @@ export const CloseCode = {
   /** Not signed in, or the sign-in ended: refresh the session, then connect again. */
   unauthenticated: 4401,
   forbidden: 4403,
+  /** Signed in with an administrator's temporary password: nothing syncs until it is changed. */
+  passwordChangeRequired: 4428,
   invalidDocName: 4404,
   storageFailure: 4500,
   /** Access to the document changed; reconnect to be admitted again at the new level. */
