@@ -35,11 +35,16 @@ export async function testIdentity(): Promise<{
     identity,
     adminToken: admin.accessToken,
     async tokenFor(role, email = `${role}-${++n}@example.org`) {
+      // As in real life: the administrator's temporary password, then the person's own.
+      const temporary = `temporary ${TEST_PASSWORD}`;
       await identity.service.createUser(
         adminAuth,
-        { email, name: role, role, password: TEST_PASSWORD },
+        { email, name: role, role, password: temporary },
         ctx,
       );
+      const first = await identity.service.login(email, temporary, ctx);
+      const auth = await identity.service.authenticate(first.accessToken);
+      await identity.service.changePassword(auth, temporary, TEST_PASSWORD, ctx);
       return (await identity.service.login(email, TEST_PASSWORD, ctx)).accessToken;
     },
     async close() {
