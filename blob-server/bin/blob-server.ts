@@ -3,7 +3,7 @@ import { readBlobConfig } from '../config.ts';
 import { createBlobServer } from '../server.ts';
 import { createBlobStore } from '../storage/index.ts';
 import { openIdentity } from '../identity/index.ts';
-import { SingleSignOn } from '../identity/oidc.ts';
+import { identityServerOptions } from '../identity/server-options.ts';
 import { announceSetup } from '../identity/setup-link.ts';
 import { identitySyncAuth } from '../identity/sync-auth.ts';
 import { ensureWritableDir } from '../../sync-server/data-dir.ts';
@@ -32,20 +32,7 @@ await runUntilSignal('blob-server', async () => {
     port: config.port,
     host: config.host,
     log,
-    auth: {
-      service: identity.service,
-      cases: identity.cases,
-      refreshTtlMs: config.sessionTtlMs,
-    },
-    ...(config.oidc
-      ? {
-          sso: new SingleSignOn({
-            config: config.oidc,
-            auth: identity.service,
-            audit: identity.audit,
-          }),
-        }
-      : {}),
+    ...identityServerOptions(config, identity),
     ...(config.syncServiceToken
       ? {
           syncService: {
@@ -54,7 +41,6 @@ await runUntilSignal('blob-server', async () => {
           },
         }
       : {}),
-    trustProxy: config.trustProxy,
   }).catch(async (err: unknown) => {
     await identity.close();
     await store.close();

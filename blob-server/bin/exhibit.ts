@@ -5,7 +5,7 @@ import { readBlobConfig } from '../config.ts';
 import { createBlobServer } from '../server.ts';
 import { createBlobStore } from '../storage/index.ts';
 import { openIdentity } from '../identity/index.ts';
-import { SingleSignOn } from '../identity/oidc.ts';
+import { identityServerOptions } from '../identity/server-options.ts';
 import { announceSetup } from '../identity/setup-link.ts';
 import { identitySyncAuth } from '../identity/sync-auth.ts';
 import { readSyncConfig } from '../../sync-server/config.ts';
@@ -41,21 +41,7 @@ await runUntilSignal('exhibit', async () => {
     port: config.port,
     host: config.host,
     log,
-    auth: {
-      service: identity.service,
-      cases: identity.cases,
-      refreshTtlMs: config.sessionTtlMs,
-    },
-    ...(config.oidc
-      ? {
-          sso: new SingleSignOn({
-            config: config.oidc,
-            auth: identity.service,
-            audit: identity.audit,
-          }),
-        }
-      : {}),
-    trustProxy: config.trustProxy,
+    ...identityServerOptions(config, identity),
     syncHealth: () => holder.sync?.health(),
   }).catch(async (err: unknown) => {
     await identity.close();
