@@ -105,6 +105,8 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     // A refused upload may still be arriving; do not keep reading it to reuse the connection.
     if (!req.complete) res.setHeader('Connection', 'close');
     if (err instanceof TooManyAttempts) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+    // RFC 6750: tell a client that a bearer token is what is missing or wrong.
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="exhibit"');
     const code =
       err instanceof ExhibitError
         ? err.code

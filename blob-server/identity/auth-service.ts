@@ -6,7 +6,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { BadRequest, Conflict, Forbidden, SingleSignOnFailed, Unauthenticated } from '../errors.ts';
 import type { IdentityStore, RefreshSession, User } from './identity-store.ts';
 import type { LoginThrottle } from './login-throttle.ts';
-import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import { hashPassword, needsRehash, passwordProblem, verifyPassword } from './passwords.ts';
 import type { AccessClaims, TokenService } from './tokens.ts';
 
 /** Where a request came from, for throttling and the audit record. */
@@ -164,6 +164,11 @@ export class AuthService {
       throw new Unauthenticated('the email or password is not right');
     }
     this.#throttle.succeeded(email, ctx.ip);
+    if (needsRehash(user.passwordHash)) {
+      // Stored with weaker parameters than today's: the password is at hand, so upgrade it now.
+      const passwordHash = await hashPassword(password);
+      await this.#store.updateUser(user.id, () => ({ passwordHash }));
+    }
     await this.#audit.record({
       action: 'auth.login',
       actor: { userId: user.id, email: user.email },

@@ -224,6 +224,7 @@ login('locks an account after repeated failures, even for the right password', a
 login('refuses requests without, or with a malformed, access token', async (ctx) => {
   const none = await call(ctx, 'GET', '/api/auth/me');
   assert.is(none.status, 401);
+  assert.is(none.headers.get('www-authenticate'), 'Bearer realm="exhibit"');
   assert.ok(String(none.body['message']).length > 5);
   const basic = await fetch(`${ctx.base}/api/auth/me`, { headers: { authorization: 'Basic abc' } });
   assert.is(basic.status, 401);
