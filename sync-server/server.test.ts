@@ -413,3 +413,34 @@ access('refuses a WebSocket opened from another site', async (ctx) => {
 });
 
 access.run();
+
+const flood = suite<Ctx>('sync-server: before admission', {} as Ctx);
+flood.before.each(async (ctx) => {
+  ctx.dir = await mkdtemp(join(tmpdir(), 'exhibit-sync-'));
+  ctx.logs = [];
+  ctx.peers = [];
+  const table = tableSyncAuth();
+  ctx.token = table.issue('investigator').token;
+  // Deciding access takes a while (a remote API server, say): the window a flood would use.
+  ctx.auth = {
+    ...table,
+    authenticate: async (req) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return table.authenticate(req);
+    },
+  };
+  await start(ctx);
+});
+flood.after.each(teardown);
+
+flood('closes a connection that floods messages before it is admitted', async (ctx) => {
+  const raw = await rawSocket(`${ctx.url}/${CASE}?access_token=${ctx.token}`);
+  for (let i = 0; i < 40; i++) raw.socket.send(new Uint8Array([0, 0, 0]));
+  const closed = await raw.closed;
+  assert.is(closed.code, 1008);
+  assert.match(closed.reason, 'before the connection was admitted');
+  const ok = peer(ctx, CASE);
+  await ok.synced();
+});
+
+flood.run();

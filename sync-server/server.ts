@@ -13,6 +13,8 @@ import { createLogger, type Logger } from './logger.ts';
 
 export const SYNC_PATH_PREFIX = '/sync/';
 const KEEPALIVE_MS = 30_000;
+/** A y-websocket client sends two or three messages on connect; far more is not a client. */
+const MAX_QUEUED_BEFORE_ADMISSION = 32;
 
 export interface SyncServerOptions {
   /** Sync state lives in `<dataDir>/sync` (LevelDB). */
@@ -195,8 +197,14 @@ function servePeer(ctx: {
       return;
     }
     const bytes = toBytes(data);
-    if (live) handle(live, bytes);
-    else queue.push(bytes);
+    if (live) {
+      handle(live, bytes);
+    } else if (queue.length >= MAX_QUEUED_BEFORE_ADMISSION) {
+      // Nobody unchecked may make the server hold much for them while access is being decided.
+      socket.close(1008, 'too many messages before the connection was admitted');
+    } else {
+      queue.push(bytes);
+    }
   });
   socket.on('error', (err) => log.warn('sync.socket_error', { doc: name, error: err.message }));
   /** The stored document this connection reads: for `cases`, the caller's own index. */
