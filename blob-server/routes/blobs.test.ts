@@ -828,19 +828,27 @@ async function incompleteUploads(server: MinioServer, bucket: string): Promise<s
   return found;
 }
 
-const who = suite('blob API: who may read and add evidence');
-
-who('refuses callers who are not signed in, with 401 and a reason', async () => {
+/** A blob server on the file's shared identity and a fresh filesystem store, for one test. */
+async function withServer(body: (base: string) => Promise<void>): Promise<void> {
   const store = await openFsStore();
-  const auth = await callerAuth();
   const server = await createBlobServer({
     store: store.store,
     maxUploadBytes: MAX_UPLOAD_BYTES,
     log: silentLogger,
-    auth,
+    auth: await callerAuth(),
   });
   try {
-    const base = `http://127.0.0.1:${server.port}`;
+    await body(`http://127.0.0.1:${server.port}`);
+  } finally {
+    await server.close();
+    await store.cleanup();
+  }
+}
+
+const who = suite('blob API: who may read and add evidence');
+
+who('refuses callers who are not signed in, with 401 and a reason', () =>
+  withServer(async (base) => {
     const bytes = Buffer.from('evidence');
     const url = `${base}/api/blobs/${sha256(bytes)}`;
     for (const init of [{ method: 'PUT', body: bytes }, { method: 'GET' }, { method: 'HEAD' }]) {
@@ -856,23 +864,11 @@ who('refuses callers who are not signed in, with 401 and a reason', async () => 
     });
     assert.is(forged.status, 401);
     assert.match(((await forged.json()) as { message: string }).message, /token/);
-  } finally {
-    await server.close();
-    await store.cleanup();
-  }
-});
+  }),
+);
 
-who('lets only members read a case’s evidence, and only contributors add to it', async () => {
-  const store = await openFsStore();
-  const auth = await callerAuth();
-  const server = await createBlobServer({
-    store: store.store,
-    maxUploadBytes: MAX_UPLOAD_BYTES,
-    log: silentLogger,
-    auth,
-  });
-  try {
-    const base = `http://127.0.0.1:${server.port}`;
+who('lets only members read a case’s evidence, and only contributors add to it', () =>
+  withServer(async (base) => {
     const bytes = Buffer.from('witness statement');
     const url = `${base}/api/blobs/${sha256(bytes)}`;
     assert.is((await request(url, { method: 'PUT', body: bytes })).status, 201);
@@ -907,23 +903,11 @@ who('lets only members read a case’s evidence, and only contributors add to it
     });
     assert.is(noCase.status, 400);
     assert.match(((await noCase.json()) as { message: string }).message, /case/);
-  } finally {
-    await server.close();
-    await store.cleanup();
-  }
-});
+  }),
+);
 
-who('accepts the access cookie for reads only, never for adding evidence', async () => {
-  const store = await openFsStore();
-  const auth = await callerAuth();
-  const server = await createBlobServer({
-    store: store.store,
-    maxUploadBytes: MAX_UPLOAD_BYTES,
-    log: silentLogger,
-    auth,
-  });
-  try {
-    const base = `http://127.0.0.1:${server.port}`;
+who('accepts the access cookie for reads only, never for adding evidence', () =>
+  withServer(async (base) => {
     const bytes = Buffer.from('cookie evidence');
     const url = `${base}/api/blobs/${sha256(bytes)}`;
     assert.is((await request(url, { method: 'PUT', body: bytes })).status, 201);
@@ -941,11 +925,8 @@ who('accepts the access cookie for reads only, never for adding evidence', async
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     assert.is(put.status, 401);
-  } finally {
-    await server.close();
-    await store.cleanup();
-  }
-});
+  }),
+);
 
 who.after(async () => {
   await identity?.close();
