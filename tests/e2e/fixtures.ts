@@ -78,7 +78,25 @@ export class ExhibitProcess {
   }
 }
 
-export const test = base.extend<{ exhibit: ExhibitProcess; onlyLocalRequests: void }>({
+export const test = base.extend<{
+  exhibit: ExhibitProcess;
+  onlyLocalRequests: void;
+  closeOtherContexts: void;
+}>({
+  // Tests open more browsers (a colleague, a second device); close them with the test, or they
+  // keep reconnecting to a server that is gone and slow down every test after.
+  closeOtherContexts: [
+    async ({ browser, context }, use) => {
+      await use();
+      await Promise.all(
+        browser
+          .contexts()
+          .filter((c) => c !== context)
+          .map((c) => c.close()),
+      );
+    },
+    { auto: true },
+  ],
   // The app must work behind an air gap: every request any page makes goes to our own server,
   // and nothing the app needs is blocked by its own Content-Security-Policy.
   onlyLocalRequests: [

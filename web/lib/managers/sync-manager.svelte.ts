@@ -33,6 +33,8 @@ export class DocHandle {
   readonly ready: Promise<void>;
   #state = $state<DocSyncState>('loading');
   #connected = $state(false);
+  /** The server admitted this connection and answered; an open socket alone is not that. */
+  #synced = $state(false);
   #closeReason = $state<string | undefined>(undefined);
   #stored: Uint8Array | undefined;
   readonly #local: IndexeddbPersistence;
@@ -52,8 +54,12 @@ export class DocHandle {
       this.#stored = sv;
       this.#refresh();
     });
+    this.#provider.on('sync', (synced: boolean) => {
+      this.#synced = synced;
+    });
     this.#provider.on('status', ({ status }: { status: string }) => {
       this.#connected = status === 'connected';
+      if (!this.#connected) this.#synced = false;
       // A closed document says nothing about the server; only live connection attempts do,
       // and a close the server chose (codes 4000+) means it was reached.
       if (status !== 'connecting' && !this.#destroyed) {
@@ -98,6 +104,11 @@ export class DocHandle {
 
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /** True once the server has admitted this device to the document and sent its state. */
+  get synced(): boolean {
+    return this.#synced;
   }
 
   /** Why the server refused this document for good, if it did. */
