@@ -81,6 +81,46 @@ export class ChecksumMismatch extends ExhibitError {
   override readonly code = 'checksum_mismatch';
 }
 
+/** tus: a chunk whose Upload-Checksum does not match its bytes (RFC draft status 460). */
+export class ChunkChecksumMismatch extends ExhibitError {
+  override readonly status = 460;
+  override readonly code = 'checksum_mismatch';
+}
+
+/** tus: a PATCH whose Upload-Offset is not where the upload stands. */
+export class UploadOffsetMismatch extends ExhibitError {
+  override readonly status = 409;
+  override readonly code = 'offset_mismatch';
+}
+
+/** Another request is writing to the same upload right now. */
+export class UploadLocked extends ExhibitError {
+  override readonly status = 423;
+  override readonly code = 'upload_locked';
+}
+
+/** The upload expired, was cancelled, or failed verification and was discarded. */
+export class UploadGone extends ExhibitError {
+  override readonly status = 410;
+  override readonly code = 'upload_gone';
+}
+
+export class PreconditionFailed extends ExhibitError {
+  override readonly status = 412;
+  override readonly code = 'precondition_failed';
+}
+
+export class UnsupportedMediaType extends ExhibitError {
+  override readonly status = 415;
+  override readonly code = 'unsupported_media_type';
+}
+
+/** A multipart write the backend no longer knows: completed, aborted or expired. */
+export class MultipartNotFound extends ExhibitError {
+  override readonly status = 404;
+  override readonly code = 'multipart_not_found';
+}
+
 /** The storage backend cannot be reached or refused the operation. */
 export class StorageUnavailable extends ExhibitError {
   override readonly status = 503;

@@ -478,6 +478,12 @@ function trackStore(inner: BlobStore): {
     copy: (from, to) => track(inner.copy(from, to)),
     delete: (key) => track(inner.delete(key)),
     list: (prefix) => inner.list(prefix),
+    minPartSize: inner.minPartSize,
+    maxParts: inner.maxParts,
+    startMultipart: (key, options) => track(inner.startMultipart(key, options)),
+    putPart: (key, id, n, bytes) => track(inner.putPart(key, id, n, bytes)),
+    completeMultipart: (key, id, parts) => track(inner.completeMultipart(key, id, parts)),
+    abortMultipart: (key, id) => track(inner.abortMultipart(key, id)),
     health: () => inner.health(),
     close: () => inner.close(),
   };

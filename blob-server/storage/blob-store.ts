@@ -37,11 +37,32 @@ export interface BlobStore {
   /** Keys under a prefix, in lexicographic order. */
   list(prefix: string): AsyncIterable<string>;
 
+  /**
+   * Resumable writes in numbered parts (S3 multipart semantics on every backend): parts may
+   * arrive in any order and be sent again, the last one sent under a number wins, and nothing is
+   * visible under `key` until `completeMultipart` joins the listed parts, atomically. Every part
+   * but the last must be at least `minPartSize` bytes; at most `maxParts` parts.
+   */
+  readonly minPartSize: number;
+  readonly maxParts: number;
+  startMultipart(key: string, options?: { contentType?: string }): Promise<string>;
+  putPart(key: string, uploadId: string, partNumber: number, bytes: Buffer): Promise<StoredPart>;
+  /** Rejects with `MultipartNotFound` when the upload was completed, aborted or never existed. */
+  completeMultipart(key: string, uploadId: string, parts: StoredPart[]): Promise<{ size: number }>;
+  /** Discards the parts; aborting an unknown or finished upload is not an error. */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+
   /** Checks that the backend answers and is writable; never throws. */
   health(): Promise<{ ok: boolean; detail: string }>;
 
   /** Releases connections or handles. */
   close(): Promise<void>;
+}
+
+export interface StoredPart {
+  part: number;
+  etag: string;
+  size: number;
 }
 
 export interface PutOptions {

@@ -3,7 +3,13 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BlobNotFound, InvalidKey, RangeNotSatisfiable } from '../errors.ts';
+import {
+  BadRequest,
+  BlobNotFound,
+  InvalidKey,
+  MultipartNotFound,
+  RangeNotSatisfiable,
+} from '../errors.ts';
 import type { BlobStore, ByteRange } from './blob-store.ts';
 import { collect, within } from '../../tests/helpers/async.ts';
 
@@ -221,6 +227,61 @@ export function blobStoreContract(name: string, open: () => Promise<OpenedStore>
       await rejects(() => collect(store.list(prefix)), InvalidKey, undefined, prefix);
     }
     assert.is(await store.stat('valid'), null);
+  });
+
+  it('joins multipart parts into one object, invisible until completed', async (store) => {
+    const key = 'multipart/joined';
+    const sizes = [store.minPartSize, store.minPartSize, 1234];
+    const parts = sizes.map((size) => randomBytes(size));
+    const uploadId = await store.startMultipart(key, { contentType: 'video/mp4' });
+    // Out of order, as parallel senders deliver them.
+    const receipts = [
+      await store.putPart(key, uploadId, 3, parts[2]!),
+      await store.putPart(key, uploadId, 1, parts[0]!),
+      await store.putPart(key, uploadId, 2, parts[1]!),
+    ].sort((a, b) => a.part - b.part);
+    assert.is(await store.stat(key), null);
+    const whole = Buffer.concat(parts);
+    assert.equal(await store.completeMultipart(key, uploadId, receipts), { size: whole.length });
+    assert.equal(await store.stat(key), { size: whole.length, contentType: 'video/mp4' });
+    assert.ok(sha256(await readAll(store, key)) === sha256(whole));
+    await rejects(() => store.completeMultipart(key, uploadId, receipts), MultipartNotFound);
+    await store.delete(key);
+  });
+
+  it('keeps the last copy of a part sent twice', async (store) => {
+    const key = 'multipart/resent';
+    const uploadId = await store.startMultipart(key);
+    const first = await store.putPart(key, uploadId, 1, Buffer.from('first try'));
+    const second = await store.putPart(key, uploadId, 1, Buffer.from('second'));
+    assert.is.not(first.etag, second.etag);
+    await store.completeMultipart(key, uploadId, [second]);
+    assert.equal(await readAll(store, key), Buffer.from('second'));
+    await store.delete(key);
+  });
+
+  it('refuses a part list S3 would refuse', async (store) => {
+    const key = 'multipart/refused';
+    const uploadId = await store.startMultipart(key);
+    const small = await store.putPart(key, uploadId, 1, Buffer.from('too small to be first'));
+    const last = await store.putPart(key, uploadId, 2, Buffer.from('last'));
+    await rejects(() => store.completeMultipart(key, uploadId, [small, last]), BadRequest);
+    await rejects(() => store.completeMultipart(key, uploadId, []), BadRequest);
+    await rejects(() => store.putPart(key, uploadId, 0, Buffer.from('x')), BadRequest);
+    await rejects(() => store.putPart(key, uploadId, 10_001, Buffer.from('x')), BadRequest);
+    assert.is(await store.stat(key), null);
+    await store.abortMultipart(key, uploadId);
+  });
+
+  it('discards every part when a multipart write is aborted', async (store) => {
+    const key = 'multipart/aborted';
+    const uploadId = await store.startMultipart(key);
+    const part = await store.putPart(key, uploadId, 1, Buffer.from('never kept'));
+    await store.abortMultipart(key, uploadId);
+    await store.abortMultipart(key, uploadId);
+    await rejects(() => store.completeMultipart(key, uploadId, [part]), MultipartNotFound);
+    await rejects(() => store.putPart(key, uploadId, 2, Buffer.from('late')), MultipartNotFound);
+    assert.is(await store.stat(key), null);
   });
 
   test.run();

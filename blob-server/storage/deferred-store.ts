@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { BlobStore, ByteRange, PutOptions } from './blob-store.ts';
+import type { BlobStore, ByteRange, PutOptions, StoredPart } from './blob-store.ts';
 
 /**
  * A store whose backend may not be reachable yet, such as MinIO still booting after a power cut.
@@ -7,7 +7,11 @@ import type { BlobStore, ByteRange, PutOptions } from './blob-store.ts';
  * opening error (StorageUnavailable) and `health` reports it, while the rest of Exhibit
  * (the app, case sync) keeps serving.
  */
-export function deferredStore(kind: BlobStore['kind'], open: () => Promise<BlobStore>): BlobStore {
+export function deferredStore(
+  kind: BlobStore['kind'],
+  open: () => Promise<BlobStore>,
+  limits: Pick<BlobStore, 'minPartSize' | 'maxParts'>,
+): BlobStore {
   let opened: BlobStore | undefined;
   let opening: Promise<BlobStore> | undefined;
   const ready = (): Promise<BlobStore> => {
@@ -24,6 +28,15 @@ export function deferredStore(kind: BlobStore['kind'], open: () => Promise<BlobS
 
   return {
     kind,
+    ...limits,
+    startMultipart: async (key: string, options?: { contentType?: string }) =>
+      (await ready()).startMultipart(key, options),
+    putPart: async (key: string, uploadId: string, partNumber: number, bytes: Buffer) =>
+      (await ready()).putPart(key, uploadId, partNumber, bytes),
+    completeMultipart: async (key: string, uploadId: string, parts: StoredPart[]) =>
+      (await ready()).completeMultipart(key, uploadId, parts),
+    abortMultipart: async (key: string, uploadId: string) =>
+      (await ready()).abortMultipart(key, uploadId),
     put: async (key: string, body: Readable, options?: PutOptions) => {
       const store = await ready().catch((err: unknown) => {
         // Nobody will read the body now; let the request end instead of stalling.

@@ -14,8 +14,22 @@ import {
 } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { BlobNotFound, ExhibitError, StorageUnavailable } from '../errors.ts';
-import type { BlobInfo, BlobReadResult, BlobStore, ByteRange, PutOptions } from './blob-store.ts';
+import {
+  BadRequest,
+  BlobNotFound,
+  ExhibitError,
+  MultipartNotFound,
+  StorageUnavailable,
+} from '../errors.ts';
+import type {
+  BlobInfo,
+  BlobReadResult,
+  BlobStore,
+  ByteRange,
+  PutOptions,
+  StoredPart,
+} from './blob-store.ts';
+import { assertPartList, assertValidPartNumber } from './multipart.ts';
 import { clampRange } from './byte-range.ts';
 import { assertValidKey, assertValidPrefix } from './keys.ts';
 
@@ -25,6 +39,8 @@ import { assertValidKey, assertValidPrefix } from './keys.ts';
  *   objects/<segment>/…/<segment>/~data        the bytes of the object with that key
  *   objects/<segment>/…/<segment>/~meta.json   its content type
  *   .tmp/                                      writes in progress, renamed into place when done
+ *   .multipart/<upload id>/upload.json         a multipart write: its key and content type
+ *   .multipart/<upload id>/<part>.<etag>       one part as sent; a part sent again gets a new etag
  *
  * Each key gets a directory rather than a file so that 'a' and 'a/b' can both exist, as they can
  * in S3. '~' cannot occur in a key segment, so the two fixed names never collide with a child key,
@@ -32,6 +48,9 @@ import { assertValidKey, assertValidPrefix } from './keys.ts';
  */
 const OBJECTS_DIR = 'objects';
 const TMP_DIR = '.tmp';
+const MULTIPART_DIR = '.multipart';
+const UPLOAD_FILE = 'upload.json';
+const MiB = 1024 * 1024;
 const DATA_FILE = '~data';
 const META_FILE = '~meta.json';
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
@@ -41,10 +60,15 @@ const COMMIT_ATTEMPTS = 3;
 
 export async function createFsStore(rootDir: string): Promise<BlobStore> {
   const root = resolve(rootDir);
-  const dirs = { objects: join(root, OBJECTS_DIR), tmp: join(root, TMP_DIR) };
+  const dirs = {
+    objects: join(root, OBJECTS_DIR),
+    tmp: join(root, TMP_DIR),
+    multipart: join(root, MULTIPART_DIR),
+  };
   try {
     await mkdir(dirs.objects, { recursive: true });
     await mkdir(dirs.tmp, { recursive: true });
+    await mkdir(dirs.multipart, { recursive: true });
     await probeWritable(dirs.tmp);
   } catch (err) {
     throw new StorageUnavailable(
@@ -53,17 +77,135 @@ export async function createFsStore(rootDir: string): Promise<BlobStore> {
     );
   }
   await removeStaleTempFiles(dirs.tmp);
-  return new FsStore(root, dirs.objects, dirs.tmp);
+  return new FsStore(root, dirs.objects, dirs.tmp, dirs.multipart);
 }
 
 class FsStore implements BlobStore {
   readonly kind = 'fs';
+  // A disk has no minimum part; the same sizes as S3 keep callers' behaviour identical.
+  readonly minPartSize = 5 * MiB;
+  readonly maxParts = 10_000;
 
   constructor(
     private readonly root: string,
     private readonly objectsDir: string,
     private readonly tmpDir: string,
+    private readonly multipartDir: string,
   ) {}
+
+  async startMultipart(key: string, options?: { contentType?: string }): Promise<string> {
+    assertValidKey(key);
+    const uploadId = randomUUID();
+    const dir = join(this.multipartDir, uploadId);
+    try {
+      await mkdir(dir);
+      const upload = { key, contentType: options?.contentType ?? DEFAULT_CONTENT_TYPE };
+      await writeFileDurably(join(dir, UPLOAD_FILE), JSON.stringify(upload));
+      await syncDir(this.multipartDir);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw this.failure(err, `start storing ${key}`);
+    }
+    return uploadId;
+  }
+
+  async putPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    bytes: Buffer,
+  ): Promise<StoredPart> {
+    assertValidPartNumber(partNumber, this.maxParts);
+    const dir = await this.openMultipart(key, uploadId);
+    const etag = randomUUID();
+    const tmp = this.tempPath();
+    try {
+      await writeFileDurably(tmp, bytes);
+      await rename(tmp, join(dir, `${partNumber}.${etag}`));
+      await syncDir(dir);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw this.failure(err, `store part ${partNumber} of ${key}`);
+    }
+    // Older copies of this part can never be completed any more.
+    for (const name of await readdir(dir)) {
+      if (name.startsWith(`${partNumber}.`) && name !== `${partNumber}.${etag}`) {
+        await rm(join(dir, name), { force: true });
+      }
+    }
+    return { part: partNumber, etag, size: bytes.length };
+  }
+
+  async completeMultipart(
+    key: string,
+    uploadId: string,
+    parts: StoredPart[],
+  ): Promise<{ size: number }> {
+    const dir = await this.openMultipart(key, uploadId);
+    assertPartList(parts, this.minPartSize);
+    const upload = await readUpload(dir);
+    const tmpData = this.tempPath();
+    const tmpMeta = `${tmpData}.meta`;
+    try {
+      const handle = await openForWriting(tmpData);
+      let size = 0;
+      try {
+        for (const part of parts) {
+          const path = join(dir, `${part.part}.${part.etag}`);
+          const source = await open(path, 'r').catch((err: unknown) => {
+            if (isMissing(err)) {
+              throw new BadRequest(
+                `part ${part.part} with etag ${part.etag} of ${key} was never stored or was replaced`,
+              );
+            }
+            throw err;
+          });
+          try {
+            for await (const chunk of source.createReadStream({ autoClose: false })) {
+              await writeAll(handle, chunk as Buffer, tmpData);
+              size += (chunk as Buffer).length;
+            }
+          } finally {
+            await source.close();
+          }
+        }
+        await sync(handle, tmpData);
+      } finally {
+        await handle.close();
+      }
+      await writeFileDurably(tmpMeta, JSON.stringify({ contentType: upload.contentType }));
+      await this.commit(key, tmpData, tmpMeta);
+      await rm(dir, { recursive: true, force: true });
+      return { size };
+    } catch (err) {
+      await rm(tmpData, { force: true });
+      await rm(tmpMeta, { force: true });
+      throw this.failure(err, `finish storing ${key}`);
+    }
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    assertValidKey(key);
+    if (!UPLOAD_ID.test(uploadId)) return;
+    await rm(join(this.multipartDir, uploadId), { recursive: true, force: true });
+  }
+
+  private async openMultipart(key: string, uploadId: string): Promise<string> {
+    assertValidKey(key);
+    const missing = new MultipartNotFound(
+      `no unfinished upload ${JSON.stringify(uploadId)} of ${JSON.stringify(key)}: it was completed, aborted or never started`,
+    );
+    if (!UPLOAD_ID.test(uploadId)) throw missing;
+    const dir = join(this.multipartDir, uploadId);
+    try {
+      const upload = await readUpload(dir);
+      if (upload.key !== key) throw missing;
+    } catch (err) {
+      if (isMissing(err)) throw missing;
+      throw err;
+    }
+    return dir;
+  }
 
   async put(key: string, body: Readable, options?: PutOptions): Promise<{ size: number }> {
     assertValidKey(key);
@@ -311,10 +453,19 @@ async function writeStreamDurably(path: string, body: Readable): Promise<number>
   }
 }
 
-async function writeFileDurably(path: string, contents: string): Promise<void> {
+const UPLOAD_ID = /^[0-9a-f-]{36}$/;
+
+async function readUpload(dir: string): Promise<{ key: string; contentType: string }> {
+  return JSON.parse(await readFile(join(dir, UPLOAD_FILE), 'utf8')) as {
+    key: string;
+    contentType: string;
+  };
+}
+
+async function writeFileDurably(path: string, contents: string | Buffer): Promise<void> {
   const handle = await openForWriting(path);
   try {
-    await writeAll(handle, Buffer.from(contents), path);
+    await writeAll(handle, typeof contents === 'string' ? Buffer.from(contents) : contents, path);
     await sync(handle, path);
   } finally {
     await handle.close();

@@ -9,8 +9,22 @@ import {
   S3Error,
   type ClientOptions,
 } from 'minio';
-import { BlobNotFound, ExhibitError, RangeNotSatisfiable, StorageUnavailable } from '../errors.ts';
-import type { BlobInfo, BlobReadResult, BlobStore, ByteRange, PutOptions } from './blob-store.ts';
+import {
+  BlobNotFound,
+  ExhibitError,
+  MultipartNotFound,
+  RangeNotSatisfiable,
+  StorageUnavailable,
+} from '../errors.ts';
+import type {
+  BlobInfo,
+  BlobReadResult,
+  BlobStore,
+  ByteRange,
+  PutOptions,
+  StoredPart,
+} from './blob-store.ts';
+import { assertPartList, assertValidPartNumber } from './multipart.ts';
 import { assertValidRange } from './byte-range.ts';
 import { assertValidKey, assertValidPrefix } from './keys.ts';
 
@@ -37,6 +51,8 @@ const MiB = 1024 * 1024;
 /** Above S3's 5 MiB minimum part; also the largest object sent as one plain PUT. */
 const BASE_PART_SIZE = 8 * MiB;
 const MAX_PARTS = 10_000;
+/** S3's own rules for multipart writes. */
+export const S3_LIMITS = { minPartSize: 5 * MiB, maxParts: MAX_PARTS } as const;
 
 /** Errors that mean "the server could not be talked to", as opposed to "it said no". */
 const CONNECTION_ERROR_CODES = new Set([
@@ -84,6 +100,8 @@ export async function createS3Store(config: S3StoreConfig): Promise<BlobStore> {
 
 class S3Store implements BlobStore {
   readonly kind = 's3';
+  readonly minPartSize = S3_LIMITS.minPartSize;
+  readonly maxParts = S3_LIMITS.maxParts;
 
   constructor(
     private readonly client: Client,
@@ -130,6 +148,74 @@ class S3Store implements BlobStore {
     } finally {
       await parts.return(undefined);
     }
+  }
+
+  async startMultipart(key: string, options?: { contentType?: string }): Promise<string> {
+    assertValidKey(key);
+    const contentType = options?.contentType ?? DEFAULT_CONTENT_TYPE;
+    return this.call(`start storing ${key}`, undefined, () =>
+      this.client.initiateNewMultipartUpload(this.bucket, key, { 'Content-Type': contentType }),
+    );
+  }
+
+  async putPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    bytes: Buffer,
+  ): Promise<StoredPart> {
+    assertValidKey(key);
+    assertValidPartNumber(partNumber, MAX_PARTS);
+    try {
+      const { etag } = await this.uploadPart(key, uploadId, partNumber, bytes);
+      return { part: partNumber, etag, size: bytes.length };
+    } catch (err) {
+      throw this.multipartFailure(err, key, uploadId);
+    }
+  }
+
+  async completeMultipart(
+    key: string,
+    uploadId: string,
+    parts: StoredPart[],
+  ): Promise<{ size: number }> {
+    assertValidKey(key);
+    assertPartList(parts, this.minPartSize);
+    try {
+      await this.call(`finish storing ${key}`, undefined, () =>
+        this.client.completeMultipartUpload(
+          this.bucket,
+          key,
+          uploadId,
+          parts.map(({ part, etag }) => ({ part, etag })),
+        ),
+      );
+    } catch (err) {
+      throw this.multipartFailure(err, key, uploadId);
+    }
+    return { size: parts.reduce((sum, part) => sum + part.size, 0) };
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    assertValidKey(key);
+    try {
+      await this.call(`discard the unfinished ${key}`, undefined, () =>
+        this.client.abortMultipartUpload(this.bucket, key, uploadId),
+      );
+    } catch (err) {
+      if (this.multipartFailure(err, key, uploadId) instanceof MultipartNotFound) return;
+      throw err;
+    }
+  }
+
+  private multipartFailure(err: unknown, key: string, uploadId: string): unknown {
+    const cause = err instanceof StorageUnavailable ? err.cause : err;
+    if (cause instanceof S3Error && cause.code === 'NoSuchUpload') {
+      return new MultipartNotFound(
+        `no unfinished upload ${JSON.stringify(uploadId)} of ${JSON.stringify(key)}: it was completed, aborted or never started`,
+      );
+    }
+    return err;
   }
 
   async get(key: string, range?: ByteRange): Promise<BlobReadResult> {
