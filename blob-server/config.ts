@@ -15,6 +15,12 @@ const blobSchema = z.object({
   LOG_LEVEL: syncConfigSchema.shape.LOG_LEVEL,
   WEB_ROOT: z.string().min(1).default('./build'),
   MAX_UPLOAD_BYTES: bytes.default(1024 * 1024 * 1024),
+  MAX_FILE_BYTES: bytes.default(5 * 1024 ** 4),
+  UPLOAD_EXPIRY_HOURS: z.coerce
+    .number({ error: 'must be a number of hours' })
+    .positive('must be positive')
+    .max(24 * 90, 'must be at most 2160 (90 days)')
+    .default(24),
   S3_ENDPOINT: z.url({ error: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
   S3_ACCESS_KEY: z.string().min(1).optional(),
   S3_SECRET_KEY: z.string().min(1).optional(),
@@ -75,6 +81,8 @@ export interface BlobConfig {
   logLevel: 'info' | 'warn' | 'error' | 'silent';
   webRoot: string;
   maxUploadBytes: number;
+  /** Resumable uploads: the largest file, and how long an unfinished one is kept. */
+  uploads: { maxFileBytes: number; expiryMs: number };
   /** S3 when S3_ENDPOINT is set, else files under DATA_DIR/blobs. */
   store: BlobStoreChoice;
   accessTokenTtlSeconds: number;
@@ -114,6 +122,10 @@ export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig
     logLevel: raw.LOG_LEVEL,
     webRoot: raw.WEB_ROOT,
     maxUploadBytes: raw.MAX_UPLOAD_BYTES,
+    uploads: {
+      maxFileBytes: raw.MAX_FILE_BYTES,
+      expiryMs: raw.UPLOAD_EXPIRY_HOURS * 60 * 60 * 1000,
+    },
     store: storeChoice(raw),
     accessTokenTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,
     sessionTtlMs: raw.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,

@@ -115,6 +115,12 @@ export class UnsupportedMediaType extends ExhibitError {
   override readonly code = 'unsupported_media_type';
 }
 
+/** The client closed the connection before its request was complete (nginx's 499). */
+export class ClientClosedRequest extends ExhibitError {
+  override readonly status = 499;
+  override readonly code = 'client_closed_request';
+}
+
 /** A multipart write the backend no longer knows: completed, aborted or expired. */
 export class MultipartNotFound extends ExhibitError {
   override readonly status = 404;

@@ -14,6 +14,14 @@ import type { CaseAccessService } from './identity/case-access.ts';
 import type { SingleSignOn } from './identity/oidc.ts';
 import { ExhibitError, RouteNotFound, TooManyAttempts, httpStatusOf } from './errors.ts';
 import { createLogger, type Logger } from '../sync-server/logger.ts';
+import type { AuditLog } from './audit/audit-log.ts';
+import { EvidenceRefs } from './uploads/evidence-refs.ts';
+import { tusRoutes } from './uploads/tus-routes.ts';
+import { UploadService } from './uploads/upload-service.ts';
+
+const DEFAULT_MAX_FILE_BYTES = 5 * 1024 ** 4;
+const DEFAULT_UPLOAD_EXPIRY_MS = 24 * 60 * 60 * 1000;
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 import { listen } from '../sync-server/server.ts';
 import type { SyncHealth } from '../sync-server/server.ts';
 
@@ -36,10 +44,15 @@ export interface BlobServerOptions {
   trustProxy?: string | boolean;
   /** The sync-server's health, when it runs in this process. */
   syncHealth?: () => SyncHealth | undefined;
+  /** Where evidence events are recorded. */
+  audit?: AuditLog;
+  /** Resumable uploads (tus at /api/uploads). */
+  uploads?: { maxFileBytes: number; expiryMs: number; sweepIntervalMs?: number };
 }
 
 export interface BlobServer {
   readonly httpServer: http.Server;
+  readonly uploads: UploadService;
   readonly port: number;
   close(): Promise<void>;
 }
@@ -68,9 +81,51 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
       sync: sync ?? { ok: true, detail: 'runs as a separate service' },
     });
   });
+  const refs = new EvidenceRefs(options.store);
+  const uploads = new UploadService({
+    store: options.store,
+    refs,
+    log,
+    maxLength: options.uploads?.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+    expiryMs: options.uploads?.expiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS,
+    onVerified: async (upload) => {
+      await options.auth.cases.addEvidence(upload.caseId, upload.sha256!);
+      await options.audit?.record({
+        action: 'evidence.stored',
+        actor: { userId: upload.owner.replace(/^user:/, '') },
+        target: `case:${upload.caseId}`,
+        details: {
+          sha256: upload.sha256,
+          clientSha256: upload.clientSha256,
+          size: upload.length,
+          filename: upload.filename,
+          evidenceId: upload.evidenceId,
+          upload: upload.id,
+        },
+      });
+    },
+    onRejected: async (upload) => {
+      await options.audit?.record({
+        action: 'evidence.rejected',
+        actor: { userId: upload.owner.replace(/^user:/, '') },
+        target: `case:${upload.caseId}`,
+        details: {
+          reason: upload.failure,
+          sha256: upload.sha256,
+          clientSha256: upload.clientSha256,
+          upload: upload.id,
+        },
+      });
+    },
+  });
+  app.use(
+    '/api/uploads',
+    tusRoutes({ uploads, auth: options.auth.service, cases: options.auth.cases }),
+  );
   app.use(
     '/api/blobs',
     blobRoutes({
+      refs,
       store: options.store,
       maxUploadBytes: options.maxUploadBytes,
       log,
@@ -125,14 +180,29 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
   });
 
   const httpServer = http.createServer(app);
+  // A chunk of a large file may take longer than Node's default five minutes to arrive on a bad
+  // line; dead clients are caught by the upload routes' own idle timeout instead.
+  httpServer.requestTimeout = 0;
   await listen(httpServer, options.port ?? 0, options.host);
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
 
+  // Expired uploads are removed and stuck ones finished: at start (after a crash) and then
+  // periodically. A failing sweep (storage down) is only logged; the next one tries again.
+  const sweep = () =>
+    void uploads.sweep().catch((err: unknown) => {
+      log.warn('upload.sweep_failed', { error: String(err) });
+    });
+  sweep();
+  const sweeper = setInterval(sweep, options.uploads?.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
   return {
     httpServer,
     port,
+    uploads,
     async close() {
+      clearInterval(sweeper);
       await new Promise<void>((done) => {
         httpServer.close(() => done());
         httpServer.closeIdleConnections();

@@ -151,6 +151,16 @@ export class CaseAccessStore {
   }
 
   /** The cases whose documents list evidence with this digest. */
+  /** One more file in the case, known to the server before the case document lists it. */
+  addEvidence(caseId: string, digest: string): Promise<void> {
+    return this.#serial(async () => {
+      await this.#db.batch([
+        { type: 'put', key: `${caseId}${SEP}${digest}`, value: '', sublevel: this.#caseEvidence },
+        { type: 'put', key: `${digest}${SEP}${caseId}`, value: '', sublevel: this.#evidence },
+      ]);
+    });
+  }
+
   async casesWithEvidence(digest: string): Promise<string[]> {
     const prefix = `${digest}${SEP}`;
     const keys = await this.#evidence.keys({ gte: prefix, lt: `${prefix}\uffff` }).all();

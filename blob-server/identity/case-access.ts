@@ -120,6 +120,11 @@ export class CaseAccessService {
     return atLeast(await this.admit(caller, caseId), 'contribute');
   }
 
+  /** A file the server itself stored and verified for the case (a finished upload). */
+  async addEvidence(caseId: string, digest: string): Promise<void> {
+    await this.#store.addEvidence(caseId, digest);
+  }
+
   async recordEvidence(caseId: string, digests: Iterable<string>): Promise<void> {
     await this.#store.setEvidence(caseId, digests);
   }

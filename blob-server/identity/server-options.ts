@@ -7,8 +7,10 @@ import { SingleSignOn } from './oidc.ts';
 export function identityServerOptions(
   config: BlobConfig,
   identity: Identity,
-): Pick<BlobServerOptions, 'auth' | 'sso' | 'trustProxy'> {
+): Pick<BlobServerOptions, 'auth' | 'sso' | 'trustProxy' | 'audit' | 'uploads'> {
   return {
+    audit: identity.audit,
+    uploads: config.uploads,
     auth: {
       service: identity.service,
       cases: identity.cases,

@@ -7,6 +7,7 @@ import type { CaseAccessService } from '../identity/case-access.ts';
 import { authOf, requireAuth, requireAuthForReads } from '../identity/http.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { sha256Key } from '../storage/keys.ts';
+import type { EvidenceRefs } from '../uploads/evidence-refs.ts';
 import {
   BadRequest,
   BlobNotFound,
@@ -30,8 +31,9 @@ export function blobRoutes(options: {
   log: Logger;
   auth: AuthService;
   cases: CaseAccessService;
+  refs: EvidenceRefs;
 }): Router {
-  const { store, maxUploadBytes, log } = options;
+  const { store, maxUploadBytes, log, refs } = options;
   const router = express.Router();
   const reader = requireAuthForReads(options.auth);
   const writer = requireAuth(options.auth);
@@ -94,7 +96,7 @@ export function blobRoutes(options: {
         `the server computed SHA-256 ${actual} for the ${digest.size} bytes it received, not ${expected}; the file was not stored`,
       );
     }
-    const existing = await store.stat(key);
+    const existing = await refs.locate(actual);
     if (existing) {
       await store.delete(incoming);
       res.status(200).json({ sha256: actual, size: existing.size, created: false });
@@ -108,10 +110,10 @@ export function blobRoutes(options: {
 
   const read = async (req: Request, res: Response, withBody: boolean) => {
     const sha256 = parseDigest(req.params.sha256);
-    const key = sha256Key(sha256);
     const etag = `"${sha256}"`;
-    const info = await store.stat(key);
+    const info = await refs.locate(sha256);
     if (!info) throw new BlobNotFound(`no stored file has SHA-256 ${sha256}`);
+    const key = info.key;
     res.setHeader('ETag', etag);
     res.setHeader('Accept-Ranges', 'bytes');
     res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
