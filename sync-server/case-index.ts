@@ -3,6 +3,7 @@ import {
   getCaseIndex,
   isInitialised,
   readCaseSummary,
+  evidenceDigests,
   readEvidence,
   sameSummary,
   type CaseSummary,
@@ -13,8 +14,6 @@ import type { DocStore } from './doc-store.ts';
 import type { LiveDoc } from './live-doc.ts';
 import type { Logger } from './logger.ts';
 import { userIndexName, type SyncAuth } from './auth.ts';
-
-const SHA256 = /^[0-9a-f]{64}$/;
 
 const INDEX_DOC = encodeDocName({ kind: 'cases' });
 /** Marker on each case document: the newest update of it that the index reflects. */
@@ -91,10 +90,7 @@ export class CaseIndex {
     for (const userId of await this.#auth.caseReaders(parsed.id)) {
       await this.#inUserIndex(userId, (own) => this.#write(own, parsed.id, summary));
     }
-    const digests = readEvidence(doc)
-      .map((e) => e.sha256)
-      .filter((d) => SHA256.test(d));
-    await this.#auth.caseStored(parsed.id, digests);
+    await this.#auth.caseStored(parsed.id, evidenceDigests(readEvidence(doc)));
     await this.#store.setMarker(name, INDEXED_SEQ, seq);
   }
 

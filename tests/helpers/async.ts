@@ -17,3 +17,14 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   for await (const item of items) all.push(item);
   return all;
 }
+
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof Error) return err;
+    throw new Error(`rejected with a non-Error: ${String(err)}`);
+  }
+  throw new Error('expected a rejection, but it resolved');
+}

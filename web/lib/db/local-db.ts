@@ -14,23 +14,60 @@ export interface LocalDocument {
   touchedAt: string;
 }
 
-/** An evidence file waiting to be uploaded; its bytes stay here until the server verified them. */
-export interface OutboxFile {
+/** What version 1 queued: a file hashed whole before it was sent in one request. */
+interface OutboxFileV1 {
   evidenceId: string;
   caseId: string;
-  sha256: string;
   name: string;
   type: string;
   size: number;
   blob: Blob;
   addedAt: string;
-  attempts: number;
   lastError?: string;
+}
+
+/**
+ * An evidence file added on this device. Its bytes stay here until the server verified them and
+ * its metadata and thumbnail are recorded, so a reload or a browser restart never asks for the
+ * file again.
+ */
+export interface QueuedUpload {
+  evidenceId: string;
+  caseId: string;
+  name: string;
+  type: string;
+  size: number;
+  file: Blob;
+  addedAt: string;
+  /** What the person asked for: send it, hold it, or it failed and waits for a retry. */
+  status: 'queued' | 'paused' | 'failed';
+  /** Why it failed, in words for a person. */
+  error?: string;
+  /** 1 once the server verified the file (IndexedDB can't index booleans). */
+  uploaded: 0 | 1;
+  /** 1 once metadata was read and a thumbnail made (or found impossible). */
+  described: 0 | 1;
+  /** A thumbnail made here, waiting to be stored on the server. */
+  thumbnail?: Blob;
+}
+
+/**
+ * Where a resumable upload stands: the server's upload address and the hash state at the last
+ * offset it acknowledged. Kept apart from the file so that saving it after every chunk does not
+ * rewrite the file's record.
+ */
+export interface UploadCheckpointRow {
+  evidenceId: string;
+  url?: string;
+  expiresAt?: string;
+  chunkSize?: number;
+  hash?: { offset: number; state: Uint8Array };
 }
 
 export class LocalDb extends Dexie {
   documents!: EntityTable<LocalDocument, 'name'>;
-  outbox!: EntityTable<OutboxFile, 'evidenceId'>;
+  uploads!: EntityTable<QueuedUpload, 'evidenceId'>;
+  uploadCheckpoints!: EntityTable<UploadCheckpointRow, 'evidenceId'>;
 
   constructor(name: string) {
     super(name);
@@ -38,6 +75,32 @@ export class LocalDb extends Dexie {
       documents: 'name, pending, touchedAt',
       outbox: 'evidenceId, caseId, addedAt',
     });
+    // Files queued by version 1 are not lost: they move to the resumable queue and upload from
+    // the first byte (their evidence records already exist).
+    this.version(2)
+      .stores({
+        uploads: 'evidenceId, caseId, addedAt',
+        uploadCheckpoints: 'evidenceId',
+      })
+      .upgrade(async (tx) => {
+        const old = await tx.table<OutboxFileV1, string>('outbox').toArray();
+        await tx.table<QueuedUpload, string>('uploads').bulkPut(
+          old.map((f) => ({
+            evidenceId: f.evidenceId,
+            caseId: f.caseId,
+            name: f.name,
+            type: f.type,
+            size: f.size,
+            file: f.blob,
+            addedAt: f.addedAt,
+            status: f.lastError ? 'failed' : 'queued',
+            ...(f.lastError ? { error: f.lastError } : {}),
+            uploaded: 0,
+            described: 0,
+          })),
+        );
+      });
+    this.version(3).stores({ outbox: null });
   }
 }
 

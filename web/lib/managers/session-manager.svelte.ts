@@ -184,7 +184,13 @@ class SessionManager {
 
   #startWork(user: PublicUser): void {
     syncManager.start(user.id, () => this.reauthenticate());
-    uploadManager.start(() => this.token());
+    uploadManager.start({
+      user: { id: user.id, name: user.name },
+      token: async (renew) => {
+        if (renew && (await this.renew()) !== 'ok') return undefined;
+        return this.token();
+      },
+    });
   }
 
   async #end(): Promise<void> {

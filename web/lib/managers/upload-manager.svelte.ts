@@ -1,238 +1,581 @@
 import { liveQuery } from 'dexie';
-import { localDb, type OutboxFile } from '$lib/db/local-db';
+import type * as Y from 'yjs';
+import { localDb, type LocalDb, type QueuedUpload } from '$lib/db/local-db';
 import { syncManager } from '$lib/managers/sync-manager.svelte';
-import { addEvidence, setEvidenceState } from '$lib/shared/case-doc';
+import { readMediaMetadata } from '$lib/media/metadata';
+import { makeThumbnail } from '$lib/media/thumbnail';
+import { storeThumbnail } from '$lib/services/evidence.service';
+import {
+  addEvidence,
+  removeEvidence,
+  setEvidenceState,
+  updateEvidence,
+} from '$lib/shared/case-doc';
 import { encodeDocName, newId } from '$lib/shared/doc-names';
-import { sha256OfFile } from '$lib/utils/sha256';
-
-export interface UploadProgress {
-  phase: 'hashing' | 'waiting' | 'uploading' | 'failed';
-  done: number;
-  total: number;
-  error?: string;
-}
-
-const RETRY_DELAYS_MS = [1000, 3000, 10_000, 30_000];
+import { browserTransport } from '$lib/upload/browser-transport';
+import { resumableUpload } from '$lib/upload/resumable-upload';
+import {
+  FileMismatch,
+  isTransient,
+  ServerUnavailable,
+  TusClient,
+  TusError,
+  type TusClientOptions,
+} from '$lib/upload/tus-client';
 
 /**
- * Evidence files on their way to the server. A file is hashed and recorded in its case at once,
- * its bytes are kept in IndexedDB, and it is sent when the server is reachable; the record turns
- * "verified" only when the server's SHA-256 of what it stored matches the one computed here.
+ * - `queued`: waiting for a free slot.
+ * - `uploading`: bytes are on their way.
+ * - `waiting`: offline, or the server is unavailable; tries again by itself.
+ * - `paused`: held until the person resumes it.
+ * - `failed`: refused or not verified; waits for the person to retry or cancel.
+ */
+export type UploadPhase = 'queued' | 'uploading' | 'waiting' | 'paused' | 'failed';
+
+export interface UploadItem {
+  evidenceId: string;
+  caseId: string;
+  name: string;
+  size: number;
+  phase: UploadPhase;
+  /** Bytes the server holds, plus those of the chunk on its way. */
+  sent: number;
+  /** Bytes per second over the last few seconds, while sending. */
+  rate?: number;
+  secondsLeft?: number;
+  /** Why it waits or failed, in words for a person. */
+  message?: string;
+}
+
+export interface UploadTotals {
+  files: number;
+  size: number;
+  sent: number;
+  rate: number;
+  secondsLeft?: number;
+}
+
+export interface UploadSession {
+  user: { id: string; name: string };
+  /** An access token; `renew` asks for a new one after the server refused the last. */
+  token: TusClientOptions['token'];
+}
+
+/** A signed-in session's queue, with the database and client it uses. */
+type Running = UploadSession & { client: TusClient; db: LocalDb };
+
+interface Live {
+  phase?: UploadPhase;
+  sent?: number;
+  rate?: number;
+  message?: string;
+}
+
+/** Files sent at the same time: more would only split the same bandwidth. */
+const CONCURRENCY = 2;
+const RATE_WINDOW_MS = 5_000;
+/** How often progress reaches the screen; XMLHttpRequest reports far more often. */
+const PAINT_MS = 250;
+/** A file another tab is sending, or a thumbnail that could not be stored, is looked at again. */
+const RECHECK_MS = 15_000;
+
+/**
+ * Evidence files on their way from this device to the server. Adding a file records it in its
+ * case at once and keeps its bytes in IndexedDB; two files at a time then go up with resumable
+ * uploads, hashed as they are sent, and survive reloads, lost connections and browser restarts.
+ * The record turns "verified" only when the server's SHA-256 of what it stored equals the one
+ * computed here. Metadata and a thumbnail are read from each file beside the upload.
  */
 class UploadManager {
-  #progress = $state<Record<string, UploadProgress>>({});
-  #queue = $state<OutboxFile[]>([]);
-  #running = false;
-  #wake: (() => void) | undefined;
+  #rows = $state.raw<QueuedUpload[]>([]);
+  #live = $state<Record<string, Live>>({});
+  #items = $derived(this.#rows.filter((row) => !row.uploaded).map((row) => this.#view(row)));
+  #session: Running | undefined;
   #subscription: { unsubscribe(): void } | undefined;
-  /** Gives a current access token, renewing the sign-in if needed; undefined when signed out. */
-  #token: () => Promise<string | undefined> = async () => undefined;
+  /** Uploads running in this tab, by evidence id. */
+  readonly #active = new Map<string, { control: AbortController; done: Promise<void> }>();
+  /** Metadata and thumbnail work running in this tab. */
+  #describing: { id: string; control: AbortController } | undefined;
+  /** Ids to leave alone for a while: another tab holds them, or the server was unreachable. */
+  readonly #later = new Set<string>();
+  readonly #samples = new Map<string, { at: number; sent: number }[]>();
+  readonly #painted = new Map<string, number>();
   #listening = false;
 
-  get progress(): Readonly<Record<string, UploadProgress>> {
-    return this.#progress;
+  /** Files added on this device that are not yet verified, oldest first. */
+  get items(): readonly UploadItem[] {
+    return this.#items;
   }
 
-  get queued(): readonly OutboxFile[] {
-    return this.#queue;
+  itemsFor(caseId: string): UploadItem[] {
+    return this.#items.filter((item) => item.caseId === caseId);
+  }
+
+  /** Overall progress of the files still to send (failed ones excluded). */
+  totals(items: readonly UploadItem[]): UploadTotals {
+    const going = items.filter((item) => item.phase !== 'failed');
+    const size = going.reduce((sum, item) => sum + item.size, 0);
+    const sent = going.reduce((sum, item) => sum + Math.min(item.sent, item.size), 0);
+    const rate = going.reduce((sum, item) => sum + (item.rate ?? 0), 0);
+    return {
+      files: going.length,
+      size,
+      sent,
+      rate,
+      ...(rate > 0 ? { secondsLeft: (size - sent) / rate } : {}),
+    };
+  }
+
+  /** Whether this device holds the file, so it can be paused, retried or cancelled here. */
+  has(evidenceId: string): boolean {
+    return this.#rows.some((row) => row.evidenceId === evidenceId && !row.uploaded);
   }
 
   /** Starts sending the signed-in user's queued files. */
-  start(token: () => Promise<string | undefined>): void {
+  start(session: UploadSession): void {
     if (typeof window === 'undefined') return;
     this.stop();
-    this.#token = token;
-    this.#subscription = liveQuery(() => localDb().outbox.orderBy('addedAt').toArray()).subscribe({
-      next: (files) => {
-        this.#queue = files;
-        this.#wake?.();
+    const transport = browserTransport();
+    const db = localDb();
+    this.#session = {
+      ...session,
+      db,
+      client: new TusClient({ endpoint: '/api/uploads', transport, token: session.token }),
+    };
+    void db.uploadCheckpoints.toArray().then((checkpoints) => {
+      for (const c of checkpoints) {
+        if (c.hash && this.#live[c.evidenceId]?.sent === undefined) {
+          this.#setLive(c.evidenceId, { sent: c.hash.offset });
+        }
+      }
+    });
+    this.#subscription = liveQuery(() => db.uploads.orderBy('addedAt').toArray()).subscribe({
+      next: (rows) => {
+        this.#rows = rows;
+        this.#pump();
       },
       error: (err: unknown) => console.error('cannot read the upload queue', err),
     });
     if (!this.#listening) {
       this.#listening = true;
-      window.addEventListener('online', () => this.#wake?.());
+      window.addEventListener('online', () => {
+        this.#later.clear();
+        this.#pump();
+      });
     }
-    void this.#run();
   }
 
   /** Stops on sign-out; queued files stay on the device for when this user signs in again. */
   stop(): void {
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;
-    this.#queue = [];
-    this.#progress = {};
-    this.#token = async () => undefined;
-    this.#wake?.();
+    this.#session = undefined;
+    for (const { control } of this.#active.values()) control.abort();
+    this.#describing?.control.abort();
+    this.#active.clear();
+    this.#rows = [];
+    this.#live = {};
+    this.#later.clear();
   }
 
-  /** Hashes each file, records it in the case, and queues its bytes for upload. */
-  async add(caseId: string, files: File[]): Promise<void> {
-    const name = encodeDocName({ kind: 'case', id: caseId });
-    const handle = syncManager.open(name);
-    try {
-      await handle.ready;
+  /**
+   * Records each file in its case at once and queues it. Any type and any size: evidence is
+   * never refused for its format.
+   */
+  async add(caseId: string, files: readonly File[]): Promise<void> {
+    const session = this.#require();
+    await this.#inCase(caseId, async (doc) => {
       for (const file of files) {
         const evidenceId = newId();
-        this.#set(evidenceId, { phase: 'hashing', done: 0, total: file.size });
-        const sha256 = await sha256OfFile(file, (done) =>
-          this.#set(evidenceId, { phase: 'hashing', done, total: file.size }),
-        );
         const addedAt = new Date().toISOString();
         const type = file.type || 'application/octet-stream';
-        await localDb().outbox.put({
+        await session.db.uploads.put({
           evidenceId,
           caseId,
-          sha256,
           name: file.name,
           type,
           size: file.size,
-          blob: file,
+          file,
           addedAt,
-          attempts: 0,
+          status: 'queued',
+          uploaded: 0,
+          described: 0,
         });
-        addEvidence(handle.doc, {
+        addEvidence(doc, {
           id: evidenceId,
           name: file.name,
           type,
           size: file.size,
-          sha256,
           addedAt,
+          addedBy: session.user,
           state: 'queued',
         });
-        this.#set(evidenceId, { phase: 'waiting', done: 0, total: file.size });
+      }
+    });
+  }
+
+  async pause(evidenceId: string): Promise<void> {
+    const row = await this.#change(evidenceId, { status: 'paused' });
+    if (!row) return;
+    this.#active.get(evidenceId)?.control.abort();
+    this.#setLive(evidenceId, { phase: 'paused', rate: undefined, message: undefined });
+    await this.#inCase(row.caseId, (doc) => setEvidenceState(doc, evidenceId, 'queued'));
+  }
+
+  async resume(evidenceId: string): Promise<void> {
+    await this.retry(evidenceId);
+  }
+
+  /** Sends a paused or failed file again, from where the server's copy stands. */
+  async retry(evidenceId: string): Promise<void> {
+    const row = await this.#change(evidenceId, { status: 'queued', error: undefined });
+    if (!row) return;
+    this.#later.delete(evidenceId);
+    this.#setLive(evidenceId, { phase: 'queued', message: undefined });
+    await this.#inCase(row.caseId, (doc) => setEvidenceState(doc, evidenceId, 'queued'));
+    this.#pump();
+  }
+
+  /** Stops a file for good: the server discards what it holds, the case no longer lists it. */
+  async cancel(evidenceId: string): Promise<void> {
+    const session = this.#require();
+    const row = this.#rows.find((r) => r.evidenceId === evidenceId);
+    if (!row) return;
+    this.#rows = this.#rows.filter((r) => r.evidenceId !== evidenceId);
+    const running = this.#active.get(evidenceId);
+    running?.control.abort();
+    if (this.#describing?.id === evidenceId) this.#describing.control.abort();
+    // Let the upload settle first, or it could save a checkpoint after it was deleted.
+    await running?.done;
+    const checkpoint = await session.db.uploadCheckpoints.get(evidenceId);
+    await session.db.transaction('rw', session.db.uploads, session.db.uploadCheckpoints, () =>
+      Promise.all([
+        session.db.uploads.delete(evidenceId),
+        session.db.uploadCheckpoints.delete(evidenceId),
+      ]),
+    );
+    this.#forgetLive(evidenceId);
+    await this.#inCase(row.caseId, (doc) => removeEvidence(doc, evidenceId));
+    // The server would expire it anyway; tell it now if it can be reached.
+    if (checkpoint?.url) {
+      await session.client.terminate(checkpoint.url).catch((err: unknown) => {
+        console.warn('the cancelled upload could not be ended on the server', err);
+      });
+    }
+  }
+
+  #require() {
+    if (!this.#session) throw new Error('no user is signed in on this device');
+    return this.#session;
+  }
+
+  /** Changes a queued file's record here at once (so the queue sees it) and in IndexedDB. */
+  async #change(
+    evidenceId: string,
+    change: Partial<Pick<QueuedUpload, 'status' | 'error'>>,
+  ): Promise<QueuedUpload | undefined> {
+    const session = this.#require();
+    const changed = this.#changeHere(evidenceId, change);
+    // Dexie deletes a property that an update sets to undefined.
+    if (changed) await session.db.uploads.update(evidenceId, change);
+    return changed;
+  }
+
+  /**
+   * The queue as this tab knows it changes before IndexedDB says so, so that nothing is started
+   * again from the old state in between.
+   */
+  #changeHere(
+    evidenceId: string,
+    change: Partial<Pick<QueuedUpload, 'status' | 'error' | 'uploaded'>>,
+  ): QueuedUpload | undefined {
+    const row = this.#rows.find((r) => r.evidenceId === evidenceId);
+    if (!row) return undefined;
+    const changed: QueuedUpload = { ...row, ...change };
+    if ('error' in change && change.error === undefined) delete changed.error;
+    this.#rows = this.#rows.map((r) => (r.evidenceId === evidenceId ? changed : r));
+    return changed;
+  }
+
+  #view(row: QueuedUpload): UploadItem {
+    const live = this.#live[row.evidenceId] ?? {};
+    const phase: UploadPhase =
+      row.status === 'failed'
+        ? 'failed'
+        : row.status === 'paused'
+          ? 'paused'
+          : (live.phase ?? 'queued');
+    const sent = live.sent ?? 0;
+    const message = row.status === 'failed' ? row.error : live.message;
+    const rate = phase === 'uploading' ? live.rate : undefined;
+    return {
+      evidenceId: row.evidenceId,
+      caseId: row.caseId,
+      name: row.name,
+      size: row.size,
+      phase,
+      sent,
+      ...(rate ? { rate, secondsLeft: Math.max(0, row.size - sent) / rate } : {}),
+      ...(message ? { message } : {}),
+    };
+  }
+
+  #setLive(evidenceId: string, change: Live): void {
+    this.#live[evidenceId] = { ...this.#live[evidenceId], ...change };
+  }
+
+  #forgetLive(evidenceId: string): void {
+    delete this.#live[evidenceId];
+    this.#samples.delete(evidenceId);
+    this.#painted.delete(evidenceId);
+  }
+
+  #progress(evidenceId: string, sent: number, size: number): void {
+    const now = performance.now();
+    const samples = this.#samples.get(evidenceId) ?? [];
+    samples.push({ at: now, sent });
+    while (samples.length > 2 && (samples[1]?.at ?? now) < now - RATE_WINDOW_MS) samples.shift();
+    this.#samples.set(evidenceId, samples);
+    if (now - (this.#painted.get(evidenceId) ?? 0) < PAINT_MS && sent < size) return;
+    this.#painted.set(evidenceId, now);
+    const first = samples[0];
+    const seconds = first ? (now - first.at) / 1000 : 0;
+    const rate = first && seconds > 0.5 ? Math.max(0, sent - first.sent) / seconds : undefined;
+    this.#setLive(evidenceId, { phase: 'uploading', sent, rate, message: undefined });
+  }
+
+  /** Starts what may start: uploads up to the limit, and the metadata and thumbnail work. */
+  #pump(): void {
+    const session = this.#session;
+    if (!session) return;
+    for (const row of this.#rows) {
+      if (this.#active.size >= CONCURRENCY) break;
+      const id = row.evidenceId;
+      if (row.status !== 'queued' || row.uploaded || this.#active.has(id) || this.#later.has(id)) {
+        continue;
+      }
+      const control = new AbortController();
+      const done = this.#exclusively(`exhibit-upload:${id}`, () =>
+        this.#upload(session, row, control.signal),
+      )
+        .catch((err: unknown) => console.error('upload failed unexpectedly', err))
+        .finally(() => {
+          if (this.#active.get(id)?.control === control) this.#active.delete(id);
+          this.#pump();
+        });
+      this.#active.set(id, { control, done });
+    }
+    if (!this.#describing) void this.#describeNext(session);
+  }
+
+  /**
+   * Runs `work` unless another tab of this browser is doing it already; that tab's file is then
+   * looked at again later.
+   */
+  async #exclusively(lock: string, work: () => Promise<void>): Promise<void> {
+    const id = lock.slice(lock.indexOf(':') + 1);
+    if (!navigator.locks) return work();
+    const ran = await navigator.locks.request(lock, { ifAvailable: true }, async (held) => {
+      if (!held) return false;
+      await work();
+      return true;
+    });
+    if (!ran) this.#deferForAWhile(id);
+  }
+
+  #deferForAWhile(evidenceId: string): void {
+    this.#later.add(evidenceId);
+    setTimeout(() => {
+      this.#later.delete(evidenceId);
+      this.#pump();
+    }, RECHECK_MS);
+  }
+
+  async #upload(session: Running, row: QueuedUpload, signal: AbortSignal): Promise<void> {
+    const { db, client } = session;
+    const id = row.evidenceId;
+    this.#setLive(id, { phase: 'uploading', message: undefined });
+    await this.#inCase(row.caseId, (doc) => setEvidenceState(doc, id, 'uploading'));
+    try {
+      const saved = (await db.uploadCheckpoints.get(id)) ?? { evidenceId: id };
+      const { evidenceId: _, ...checkpoint } = saved;
+      const result = await resumableUpload({
+        client,
+        file: row.file,
+        metadata: { case: row.caseId, evidence: id, filename: row.name, filetype: row.type },
+        checkpoint,
+        saveCheckpoint: async (c) => {
+          await db.uploadCheckpoints.put({ evidenceId: id, ...c });
+        },
+        onProgress: (sent) => this.#progress(id, sent, row.size),
+        onWaiting: (reason, ms) =>
+          this.#setLive(id, {
+            phase: 'waiting',
+            rate: undefined,
+            message: navigator.onLine
+              ? `${reason} Trying again in ${Math.round(ms / 1000)} s.`
+              : 'Offline. The upload continues when the connection is back.',
+          }),
+        signal,
+        online: whenOnline,
+        sleep: sleepUnlessOnline,
+      });
+      if (!result.serverSha256) {
+        throw new FileMismatch(
+          'The server stored the file but did not confirm its SHA-256, so it cannot be marked verified.',
+        );
+      }
+      const { sha256, serverSha256 } = result;
+      await this.#inCase(row.caseId, (doc) =>
+        doc.transact(() => {
+          updateEvidence(doc, id, { sha256, serverSha256, verifiedAt: new Date().toISOString() });
+          setEvidenceState(doc, id, 'verified');
+        }),
+      );
+      this.#changeHere(id, { uploaded: 1 });
+      await db.transaction('rw', db.uploads, db.uploadCheckpoints, async () => {
+        await db.uploadCheckpoints.delete(id);
+        await db.uploads.update(id, { uploaded: 1 });
+      });
+      this.#forgetLive(id);
+      await this.#forgetIfDone(db, id);
+    } catch (err) {
+      // Paused, cancelled or signed out: whoever stopped it has recorded why.
+      if (signal.aborted) return;
+      const message =
+        err instanceof TusError
+          ? err.message
+          : `The upload stopped: ${err instanceof Error ? err.message : String(err)}`;
+      if (!(err instanceof TusError)) console.error('upload failed', err);
+      // The server discarded a file that did not match; a retry sends it from the first byte.
+      if (err instanceof FileMismatch) await db.uploadCheckpoints.delete(id);
+      this.#changeHere(id, { status: 'failed', error: message });
+      await db.uploads.update(id, { status: 'failed', error: message });
+      this.#setLive(id, { phase: 'failed', rate: undefined, message });
+      await this.#inCase(row.caseId, (doc) => setEvidenceState(doc, id, 'failed', message));
+    }
+  }
+
+  /** Reads metadata and makes and stores a thumbnail, one file at a time, beside the uploads. */
+  async #describeNext(session: Running): Promise<void> {
+    const control = new AbortController();
+    this.#describing = { id: '', control };
+    // Read from IndexedDB, not the queue as last seen: the last file described may not show
+    // as described there yet.
+    const row = await session.db.uploads
+      .orderBy('addedAt')
+      .filter(
+        (r) => (r.described === 0 || r.thumbnail !== undefined) && !this.#later.has(r.evidenceId),
+      )
+      .first();
+    if (!row || this.#session !== session || control.signal.aborted) {
+      this.#describing = undefined;
+      return;
+    }
+    this.#describing = { id: row.evidenceId, control };
+    try {
+      await this.#exclusively(`exhibit-describe:${row.evidenceId}`, () =>
+        this.#describe(session, row, control.signal),
+      );
+    } catch (err) {
+      if (!control.signal.aborted) {
+        if (isTransient(err)) this.#deferForAWhile(row.evidenceId);
+        else {
+          // A thumbnail is a convenience: one the server refuses is dropped, the file is not.
+          console.warn('the thumbnail could not be stored', err);
+          await session.db.uploads.update(row.evidenceId, { thumbnail: undefined });
+          await this.#forgetIfDone(session.db, row.evidenceId);
+        }
       }
     } finally {
-      syncManager.release(handle);
+      this.#describing = undefined;
+      // From the event loop, so the queue's new state is read, not this one.
+      setTimeout(() => this.#pump(), 0);
     }
   }
 
-  /** Sends a failed file again. */
-  async retry(evidenceId: string): Promise<void> {
-    await localDb().outbox.update(evidenceId, { attempts: 0, lastError: undefined });
-    this.#set(evidenceId, { phase: 'waiting', done: 0, total: 0 });
-    this.#wake?.();
-  }
-
-  #set(id: string, progress: UploadProgress): void {
-    this.#progress = { ...this.#progress, [id]: progress };
-  }
-
-  async #run(): Promise<void> {
-    if (this.#running) return;
-    this.#running = true;
-    for (;;) {
-      const next = this.#queue.find((f) => f.lastError === undefined);
-      if (!next || !navigator.onLine) {
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-          setTimeout(resolve, 5000);
-        });
-        continue;
+  async #describe(session: Running, row: QueuedUpload, signal: AbortSignal): Promise<void> {
+    const { db } = session;
+    const id = row.evidenceId;
+    let thumbnail = row.thumbnail;
+    if (!row.described) {
+      const metadata = await readMediaMetadata(row.file, { signal });
+      if (Object.keys(metadata).length > 0) {
+        await this.#inCase(row.caseId, (doc) => updateEvidence(doc, id, { metadata }));
       }
-      const token = await this.#token();
-      if (!token) {
-        // Offline on the last session, or signed out: wait until a sign-in is current again.
-        await new Promise((resolve) => setTimeout(resolve, 5000));
-        continue;
-      }
-      await this.#send(next, token);
-    }
-  }
-
-  async #send(file: OutboxFile, token: string): Promise<void> {
-    this.#set(file.evidenceId, { phase: 'uploading', done: 0, total: file.size });
-    await this.#setState(file, 'uploading');
-    const result = await putBlob(file, token, (done) =>
-      this.#set(file.evidenceId, { phase: 'uploading', done, total: file.size }),
-    );
-    if (result.ok) {
-      await this.#setState(file, 'verified');
-      await localDb().outbox.delete(file.evidenceId);
-      const { [file.evidenceId]: _, ...rest } = this.#progress;
-      this.#progress = rest;
-      return;
-    }
-    if (result.permanent) {
-      await localDb().outbox.update(file.evidenceId, { lastError: result.message });
-      await this.#setState(file, 'failed', result.message);
-      this.#set(file.evidenceId, {
-        phase: 'failed',
-        done: 0,
-        total: file.size,
-        error: result.message,
+      thumbnail = await makeThumbnail(row.file, { signal }).catch((err: unknown) => {
+        if (signal.aborted) throw err;
+        console.warn('no thumbnail could be made', err);
+        return undefined;
       });
-      return;
+      await db.uploads.update(id, { described: 1, ...(thumbnail ? { thumbnail } : {}) });
     }
-    const attempts = file.attempts + 1;
-    await localDb().outbox.update(file.evidenceId, { attempts });
-    await this.#setState(file, 'queued');
-    this.#set(file.evidenceId, {
-      phase: 'waiting',
-      done: 0,
-      total: file.size,
-      error: result.message,
-    });
-    const delay = RETRY_DELAYS_MS[Math.min(attempts - 1, RETRY_DELAYS_MS.length - 1)] ?? 30_000;
-    await new Promise((r) => setTimeout(r, delay));
+    if (thumbnail) {
+      if (!navigator.onLine) throw new ServerUnavailable('Offline.');
+      const digest = await storeThumbnail({
+        caseId: row.caseId,
+        jpeg: thumbnail,
+        transport: browserTransport(),
+        token: session.token,
+        signal,
+      });
+      await this.#inCase(row.caseId, (doc) => updateEvidence(doc, id, { thumbnail: digest }));
+      await db.uploads.update(id, { thumbnail: undefined });
+    }
+    await this.#forgetIfDone(db, id);
   }
 
-  async #setState(
-    file: OutboxFile,
-    state: 'queued' | 'uploading' | 'verified' | 'failed',
-    error?: string,
-  ): Promise<void> {
-    const handle = syncManager.open(encodeDocName({ kind: 'case', id: file.caseId }));
+  /** A file verified, described and with its thumbnail stored needs nothing more from here. */
+  async #forgetIfDone(db: LocalDb, evidenceId: string): Promise<void> {
+    await db.transaction('rw', db.uploads, async () => {
+      const row = await db.uploads.get(evidenceId);
+      if (row?.uploaded && row.described && !row.thumbnail) await db.uploads.delete(evidenceId);
+    });
+  }
+
+  /** Changes a case document, opening it for the moment if no one has it open. */
+  async #inCase(caseId: string, change: (doc: Y.Doc) => void | Promise<void>): Promise<void> {
+    const handle = syncManager.open(encodeDocName({ kind: 'case', id: caseId }));
     try {
       await handle.ready;
-      setEvidenceState(handle.doc, file.evidenceId, state, error);
+      await change(handle.doc);
     } finally {
       syncManager.release(handle);
     }
   }
 }
 
-type PutResult = { ok: true } | { ok: false; permanent: boolean; message: string };
-
-/** XMLHttpRequest rather than fetch: only it reports upload progress. */
-function putBlob(
-  file: OutboxFile,
-  token: string,
-  onProgress: (done: number) => void,
-): Promise<PutResult> {
-  return new Promise((resolve) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('PUT', `/api/blobs/${file.sha256}?case=${encodeURIComponent(file.caseId)}`);
-    xhr.setRequestHeader('Content-Type', file.type);
-    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
-    xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    xhr.onload = () => {
-      if (xhr.status === 200 || xhr.status === 201) {
-        resolve({ ok: true });
-        return;
-      }
-      const message = serverMessage(xhr.responseText) ?? `the server answered ${xhr.status}`;
-      // 401: the sign-in ran out mid-queue; the next attempt gets a renewed token.
-      const permanent = xhr.status >= 400 && xhr.status < 500 && xhr.status !== 401;
-      resolve({ ok: false, permanent, message });
-    };
-    xhr.onerror = () =>
-      resolve({
-        ok: false,
-        permanent: false,
-        message: 'The server could not be reached; will retry.',
-      });
-    xhr.send(file.blob);
-  });
+/** Resolves when the browser says it is online. */
+function whenOnline(signal: AbortSignal): Promise<void> {
+  return navigator.onLine ? Promise.resolve() : untilOnline(undefined, signal);
 }
 
-function serverMessage(body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body) as { message?: unknown };
-    return typeof parsed.message === 'string' ? parsed.message : undefined;
-  } catch {
-    return undefined;
-  }
+/** Waits `ms`, or less if the connection comes back meanwhile: then there is no point waiting. */
+function sleepUnlessOnline(ms: number, signal: AbortSignal): Promise<void> {
+  return untilOnline(ms, signal);
+}
+
+function untilOnline(ms: number | undefined, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const timer = ms === undefined ? undefined : setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      window.removeEventListener('online', done);
+      signal.removeEventListener('abort', aborted);
+      resolve();
+    }
+    function aborted() {
+      clearTimeout(timer);
+      window.removeEventListener('online', done);
+      reject(signal.reason as Error);
+    }
+    window.addEventListener('online', done, { once: true });
+    signal.addEventListener('abort', aborted, { once: true });
+  });
 }
 
 export const uploadManager = new UploadManager();

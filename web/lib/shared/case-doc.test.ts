@@ -3,14 +3,17 @@ import * as assert from 'uvu/assert';
 import * as Y from 'yjs';
 import {
   addEvidence,
+  evidenceDigests,
   initCase,
   isInitialised,
   readCaseSummary,
   readEvidence,
   readMeta,
   readTags,
+  removeEvidence,
   sameSummary,
   setEvidenceState,
+  updateEvidence,
   updateMeta,
 } from './case-doc.ts';
 
@@ -84,7 +87,7 @@ merge('keep tags and evidence added on two devices', () => {
 
 merge.run();
 
-const evidence = suite('setEvidenceState');
+const evidence = suite('evidence records');
 
 evidence('records the state and a reason, and clears the reason on success', () => {
   const doc = new Y.Doc();
@@ -104,6 +107,69 @@ evidence('records the state and a reason, and clears the reason on success', () 
   assert.is(readEvidence(doc)[0]?.error, undefined);
 });
 
+const FILE = 'a'.repeat(64);
+const THUMB = 'b'.repeat(64);
+const queued = {
+  name: 'cctv.mp4',
+  type: 'video/mp4',
+  size: 5,
+  addedAt: '2026-01-01T00:00:00Z',
+  state: 'queued',
+} as const;
+
+evidence('a record is listed at once, before its digest is known, and filled in later', () => {
+  const doc = new Y.Doc();
+  addEvidence(doc, { ...queued, id: 'e1', addedBy: { id: 'u1', name: 'Ivy Investigator' } });
+  assert.equal(readEvidence(doc), [
+    { ...queued, id: 'e1', addedBy: { id: 'u1', name: 'Ivy Investigator' } },
+  ]);
+  updateEvidence(doc, 'e1', {
+    metadata: { width: 1920, height: 1080, durationSeconds: 12.5, videoCodec: 'avc' },
+    thumbnail: THUMB,
+  });
+  doc.transact(() => {
+    updateEvidence(doc, 'e1', { sha256: FILE, serverSha256: FILE, verifiedAt: 't2' });
+    setEvidenceState(doc, 'e1', 'verified');
+  });
+  const [record] = readEvidence(doc);
+  assert.equal(record, {
+    ...queued,
+    id: 'e1',
+    addedBy: { id: 'u1', name: 'Ivy Investigator' },
+    state: 'verified',
+    sha256: FILE,
+    serverSha256: FILE,
+    verifiedAt: 't2',
+    metadata: { width: 1920, height: 1080, durationSeconds: 12.5, videoCodec: 'avc' },
+    thumbnail: THUMB,
+  });
+});
+
+evidence('reads what another device wrote defensively', () => {
+  const doc = new Y.Doc();
+  addEvidence(doc, { ...queued, id: 'e1' });
+  const item = doc.getMap<Y.Map<unknown>>('evidence').get('e1') as Y.Map<unknown>;
+  item.set('metadata', { width: '1920', camera: 'Canon', location: { latitude: 'north' } });
+  item.set('addedBy', 'someone');
+  item.set('sha256', 42);
+  const [record] = readEvidence(doc);
+  assert.equal(record?.metadata, { camera: 'Canon' });
+  assert.is(record?.addedBy, undefined);
+  assert.is(record?.sha256, undefined);
+});
+
+evidence('removeEvidence drops a cancelled record but never a verified one', () => {
+  const doc = new Y.Doc();
+  addEvidence(doc, { ...queued, id: 'e1' });
+  addEvidence(doc, { ...queued, id: 'e2', state: 'verified', sha256: FILE });
+  removeEvidence(doc, 'e1');
+  removeEvidence(doc, 'e2');
+  assert.equal(
+    readEvidence(doc).map((e) => e.id),
+    ['e2'],
+  );
+});
+
 evidence('ignores an unknown evidence id', () => {
   const doc = new Y.Doc();
   setEvidenceState(doc, 'nope', 'verified');
@@ -111,6 +177,25 @@ evidence('ignores an unknown evidence id', () => {
 });
 
 evidence.run();
+
+const digests = suite('evidenceDigests');
+
+digests('names verified files (the server digest first) and thumbnails, nothing else', () => {
+  const other = 'c'.repeat(64);
+  assert.equal(
+    evidenceDigests([
+      { ...queued, id: 'e1' },
+      { ...queued, id: 'e2', state: 'uploading', sha256: other, thumbnail: THUMB },
+      { ...queued, id: 'e3', state: 'verified', sha256: other, serverSha256: FILE },
+      { ...queued, id: 'e4', state: 'failed', sha256: other },
+      { ...queued, id: 'e5', state: 'verified', sha256: 'not a digest' },
+      { ...queued, id: 'e6', state: 'verified', sha256: FILE },
+    ]),
+    [THUMB, FILE],
+  );
+});
+
+digests.run();
 
 const summary = suite('readCaseSummary');
 

@@ -22,17 +22,45 @@ export interface CaseSummary {
   evidenceCount: number;
 }
 
+/** What a file says about itself (EXIF, container headers), as read on the device adding it. */
+export interface EvidenceMetadata {
+  /** ISO 8601; without an offset when the camera recorded only its wall-clock time. */
+  capturedAt?: string;
+  location?: { latitude: number; longitude: number; altitude?: number };
+  durationSeconds?: number;
+  width?: number;
+  height?: number;
+  videoCodec?: string;
+  audioCodec?: string;
+  frameRate?: number;
+  /** "Make Model" */
+  camera?: string;
+}
+
 export interface EvidenceRecord {
   id: string;
   name: string;
   type: string;
   size: number;
-  sha256: string;
+  /** The SHA-256 the adding device computed, known once it has hashed the whole file. */
+  sha256?: string;
+  /** The server's SHA-256 of the object it stored; equal to `sha256` once verified. */
+  serverSha256?: string;
+  verifiedAt?: string;
   addedAt: string;
+  addedBy?: { id: string; name: string };
   state: EvidenceState;
   /** Why the last upload attempt failed, in words for a person. */
   error?: string;
+  metadata?: EvidenceMetadata;
+  /** SHA-256 of a small JPEG preview stored beside the evidence (a poster frame for video). */
+  thumbnail?: string;
 }
+
+/** The fields a device may fill in as it learns them; id, name, size and who added it stay. */
+export type EvidenceUpdate = Partial<
+  Pick<EvidenceRecord, 'sha256' | 'serverSha256' | 'verifiedAt' | 'metadata' | 'thumbnail'>
+>;
 
 type Meta = {
   id: string;
@@ -156,25 +184,99 @@ export function setEvidenceState(
   });
 }
 
+export function updateEvidence(doc: Y.Doc, id: string, change: EvidenceUpdate): void {
+  const item = getEvidence(doc).get(id);
+  if (!item) return;
+  doc.transact(() => {
+    for (const [key, value] of Object.entries(change)) {
+      if (value !== undefined) item.set(key, value);
+    }
+  });
+}
+
+/** Drops a record whose file never reached the server (the upload was cancelled). */
+export function removeEvidence(doc: Y.Doc, id: string): void {
+  const item = getEvidence(doc).get(id);
+  if (!item || item.get('state') === 'verified') return;
+  getEvidence(doc).delete(id);
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The digests a case's evidence is stored under: the file of each verified record (the server's
+ * digest first) and every thumbnail. Records still on their way name nothing yet.
+ */
+export function evidenceDigests(records: readonly EvidenceRecord[]): string[] {
+  const digests = new Set<string>();
+  for (const record of records) {
+    const file = record.serverSha256 ?? record.sha256;
+    if (record.state === 'verified' && file && SHA256_HEX.test(file)) digests.add(file);
+    if (record.thumbnail && SHA256_HEX.test(record.thumbnail)) digests.add(record.thumbnail);
+  }
+  return [...digests];
+}
+
 export function readEvidence(doc: Y.Doc): EvidenceRecord[] {
   const out: EvidenceRecord[] = [];
   for (const [id, item] of getEvidence(doc)) {
     const state = item.get('state');
-    const error = item.get('error');
+    const metadata = readMetadata(item.get('metadata'));
+    const addedBy = item.get('addedBy') as { id?: unknown; name?: unknown } | undefined;
     out.push({
       id,
       name: String(item.get('name') ?? ''),
       type: String(item.get('type') ?? 'application/octet-stream'),
       size: Number(item.get('size') ?? 0),
-      sha256: String(item.get('sha256') ?? ''),
+      ...optionalText(item, 'sha256'),
+      ...optionalText(item, 'serverSha256'),
+      ...optionalText(item, 'verifiedAt'),
       addedAt: String(item.get('addedAt') ?? ''),
+      ...(addedBy && typeof addedBy.id === 'string' && typeof addedBy.name === 'string'
+        ? { addedBy: { id: addedBy.id, name: addedBy.name } }
+        : {}),
       state: (EVIDENCE_STATES as readonly unknown[]).includes(state)
         ? (state as EvidenceState)
         : 'queued',
-      ...(typeof error === 'string' ? { error } : {}),
+      ...optionalText(item, 'error'),
+      ...(metadata ? { metadata } : {}),
+      ...optionalText(item, 'thumbnail'),
     });
   }
   return out.sort((a, b) => a.addedAt.localeCompare(b.addedAt));
+}
+
+function optionalText<K extends string>(item: Y.Map<unknown>, key: K): Partial<Record<K, string>> {
+  const value = item.get(key);
+  return typeof value === 'string' && value !== '' ? ({ [key]: value } as Record<K, string>) : {};
+}
+
+/** Another device wrote the metadata: keep only fields of the right type. */
+function readMetadata(raw: unknown): EvidenceMetadata | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const m = raw as Record<string, unknown>;
+  const out: EvidenceMetadata = {};
+  for (const key of ['capturedAt', 'videoCodec', 'audioCodec', 'camera'] as const) {
+    const value = m[key];
+    if (typeof value === 'string') out[key] = value;
+  }
+  for (const key of ['durationSeconds', 'width', 'height', 'frameRate'] as const) {
+    const value = m[key];
+    if (typeof value === 'number' && Number.isFinite(value)) out[key] = value;
+  }
+  const location = m['location'] as Record<string, unknown> | undefined;
+  if (
+    location &&
+    typeof location['latitude'] === 'number' &&
+    typeof location['longitude'] === 'number'
+  ) {
+    out.location = {
+      latitude: location['latitude'],
+      longitude: location['longitude'],
+      ...(typeof location['altitude'] === 'number' ? { altitude: location['altitude'] } : {}),
+    };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** The case index: one entry per case the server has stored, written by the server only. */
