@@ -23,7 +23,7 @@ const MiB = 1024 * 1024;
 /** Large enough that a 1 GiB file is 128 parts, small enough to buffer a couple per upload. */
 const BASE_PART_SIZE = 8 * MiB;
 /** Part writes to the backend that may run while the next part is being received. */
-const PARTS_IN_FLIGHT = 2;
+const PARTS_IN_FLIGHT = 3;
 
 /** The whole file's SHA-256 did not match what the client computed: the upload is discarded. */
 export class FileChecksumMismatch extends ExhibitError {

@@ -8,6 +8,7 @@ import { storeThumbnail } from '$lib/services/evidence.service';
 import {
   addEvidence,
   removeEvidence,
+  type EvidenceState,
   setEvidenceState,
   updateEvidence,
 } from '$lib/shared/case-doc';
@@ -71,6 +72,7 @@ interface Live {
   message?: string;
 }
 
+const OFFLINE = 'Offline. The upload continues when the connection is back.';
 /** Files sent at the same time: more would only split the same bandwidth. */
 const CONCURRENCY = 2;
 const RATE_WINDOW_MS = 5_000;
@@ -217,7 +219,9 @@ class UploadManager {
   async pause(evidenceId: string): Promise<void> {
     const row = await this.#change(evidenceId, { status: 'paused' });
     if (!row) return;
-    this.#active.get(evidenceId)?.control.abort();
+    const running = this.#active.get(evidenceId);
+    running?.control.abort();
+    await running?.done;
     this.#setLive(evidenceId, { phase: 'paused', rate: undefined, message: undefined });
     await this.#inCase(row.caseId, (doc) => setEvidenceState(doc, evidenceId, 'queued'));
   }
@@ -394,8 +398,22 @@ class UploadManager {
   async #upload(session: Running, row: QueuedUpload, signal: AbortSignal): Promise<void> {
     const { db, client } = session;
     const id = row.evidenceId;
+    // The case says "uploading" only while bytes move, "queued" while the upload waits. The
+    // writes go in order, the last of them before the verdict.
+    let shown: EvidenceState | undefined;
+    let written = Promise.resolve();
+    const show = (state: 'queued' | 'uploading') => {
+      if (shown === state) return;
+      shown = state;
+      written = written
+        .then(() => this.#inCase(row.caseId, (doc) => setEvidenceState(doc, id, state)))
+        .catch((err: unknown) => console.error('the evidence state could not be recorded', err));
+    };
+    const waiting = (message: string) => {
+      show('queued');
+      this.#setLive(id, { phase: 'waiting', rate: undefined, message });
+    };
     this.#setLive(id, { phase: 'uploading', message: undefined });
-    await this.#inCase(row.caseId, (doc) => setEvidenceState(doc, id, 'uploading'));
     try {
       const saved = (await db.uploadCheckpoints.get(id)) ?? { evidenceId: id };
       const { evidenceId: _, ...checkpoint } = saved;
@@ -407,17 +425,19 @@ class UploadManager {
         saveCheckpoint: async (c) => {
           await db.uploadCheckpoints.put({ evidenceId: id, ...c });
         },
-        onProgress: (sent) => this.#progress(id, sent, row.size),
+        onProgress: (sent) => {
+          show('uploading');
+          this.#progress(id, sent, row.size);
+        },
         onWaiting: (reason, ms) =>
-          this.#setLive(id, {
-            phase: 'waiting',
-            rate: undefined,
-            message: navigator.onLine
-              ? `${reason} Trying again in ${Math.round(ms / 1000)} s.`
-              : 'Offline. The upload continues when the connection is back.',
-          }),
+          waiting(
+            navigator.onLine ? `${reason} Trying again in ${Math.round(ms / 1000)} s.` : OFFLINE,
+          ),
         signal,
-        online: whenOnline,
+        online: (s) => {
+          if (!navigator.onLine) waiting(OFFLINE);
+          return whenOnline(s);
+        },
         sleep: sleepUnlessOnline,
       });
       if (!result.serverSha256) {
@@ -426,6 +446,7 @@ class UploadManager {
         );
       }
       const { sha256, serverSha256 } = result;
+      await written;
       await this.#inCase(row.caseId, (doc) =>
         doc.transact(() => {
           updateEvidence(doc, id, { sha256, serverSha256, verifiedAt: new Date().toISOString() });
@@ -440,6 +461,7 @@ class UploadManager {
       this.#forgetLive(id);
       await this.#forgetIfDone(db, id);
     } catch (err) {
+      await written;
       // Paused, cancelled or signed out: whoever stopped it has recorded why.
       if (signal.aborted) return;
       const message =
