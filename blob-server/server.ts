@@ -16,6 +16,9 @@ import { ExhibitError, RouteNotFound, TooManyAttempts, httpStatusOf } from './er
 import { createLogger, type Logger } from '../sync-server/logger.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import { EvidenceRefs } from './uploads/evidence-refs.ts';
+import { recordVerifiedUpload } from './uploads/case-evidence.ts';
+import { encodeDocName } from '../web/lib/shared/doc-names.ts';
+import type * as Y from 'yjs';
 import { tusRoutes } from './uploads/tus-routes.ts';
 import { UploadService } from './uploads/upload-service.ts';
 
@@ -46,6 +49,11 @@ export interface BlobServerOptions {
   syncHealth?: () => SyncHealth | undefined;
   /** Where evidence events are recorded. */
   audit?: AuditLog;
+  /**
+   * The case documents, when the sync-server runs in this process: verified uploads are written
+   * into their case by the server itself. Without it the uploading client records them.
+   */
+  caseDocuments?: { change(name: string, edit: (doc: Y.Doc) => void): Promise<void> };
   /** Resumable uploads (tus at /api/uploads). */
   uploads?: { maxFileBytes: number; expiryMs: number; sweepIntervalMs?: number };
 }
@@ -90,6 +98,13 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     expiryMs: options.uploads?.expiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS,
     onVerified: async (upload) => {
       await options.auth.cases.addEvidence(upload.caseId, upload.sha256!);
+      const name = encodeDocName({ kind: 'case', id: upload.caseId });
+      await options.caseDocuments
+        ?.change(name, (doc) => recordVerifiedUpload(doc, upload, new Date().toISOString()))
+        .catch((err: unknown) => {
+          // The file is stored and verified; the uploading client still records it itself.
+          log.warn('upload.case_record_failed', { id: upload.id, error: String(err) });
+        });
       await options.audit?.record({
         action: 'evidence.stored',
         actor: { userId: upload.owner.replace(/^user:/, '') },

@@ -1,3 +1,4 @@
+import * as Y from 'yjs';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { MalformedMessage, type LiveDoc, type Peer } from './live-doc.ts';
 import { createLogger, type Logger } from './logger.ts';
 
 export const SYNC_PATH_PREFIX = '/sync/';
+/** The origin of changes the server makes itself. */
+const SERVER_ORIGIN = Symbol('server');
 const KEEPALIVE_MS = 30_000;
 /** A y-websocket client sends two or three messages on connect; far more is not a client. */
 const MAX_QUEUED_BEFORE_ADMISSION = 32;
@@ -43,6 +46,11 @@ export interface SyncServer {
   readonly port: number | undefined;
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
   health(): SyncHealth;
+  /**
+   * Changes a document on the server's own authority (e.g. marking evidence verified), as one
+   * transaction that every connected peer receives; resolves once the change is stored.
+   */
+  change(name: string, edit: (doc: Y.Doc) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -126,6 +134,16 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     },
     handleUpgrade,
     health,
+    async change(name, edit) {
+      const live = await registry.acquire(name);
+      try {
+        Y.transact(live.doc, () => edit(live.doc), SERVER_ORIGIN);
+        await live.settled();
+        if (live.failed) throw new Error(`the change to ${name} could not be stored`);
+      } finally {
+        registry.release(name, live);
+      }
+    },
     async close() {
       clearInterval(keepalive);
       stopRevocations();

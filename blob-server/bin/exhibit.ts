@@ -43,6 +43,12 @@ await runUntilSignal('exhibit', async () => {
     log,
     ...identityServerOptions(config, identity),
     syncHealth: () => holder.sync?.health(),
+    caseDocuments: {
+      change: async (name, edit) => {
+        if (!holder.sync) throw new Error('the sync-server is not running yet');
+        await holder.sync.change(name, edit);
+      },
+    },
   }).catch(async (err: unknown) => {
     await identity.close();
     await store.close();

@@ -102,6 +102,7 @@ export function tusRoutes(options: {
     const filetype = metadata.get('filetype') ?? metadata.get('type');
     const upload = await uploads.create({
       owner: ownerOf(res),
+      ownerName: user.name,
       caseId,
       length,
       metadata: rawMetadata,

@@ -22,6 +22,8 @@ export const uploadRecord = z.object({
   id: z.string().regex(UPLOAD_ID),
   /** Who may continue it: `user:<id>`, or later `link:<id>` for capability links. */
   owner: z.string().min(1),
+  /** The owner's name as it was when the upload began, for the evidence record. */
+  ownerName: z.string().optional(),
   caseId: z.string().min(1),
   evidenceId: z.string().optional(),
   filename: z.string().optional(),

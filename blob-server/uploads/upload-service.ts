@@ -33,6 +33,7 @@ export class FileChecksumMismatch extends ExhibitError {
 
 export interface NewUpload {
   owner: string;
+  ownerName?: string;
   caseId: string;
   length: number;
   metadata: string;
@@ -119,6 +120,7 @@ export class UploadService {
     const upload: UploadRecord = {
       id,
       owner: input.owner,
+      ...(input.ownerName !== undefined ? { ownerName: input.ownerName } : {}),
       caseId: input.caseId,
       ...(input.evidenceId !== undefined ? { evidenceId: input.evidenceId } : {}),
       ...(input.filename !== undefined ? { filename: input.filename } : {}),
