@@ -21,6 +21,24 @@ const blobSchema = z.object({
     .positive('must be positive')
     .max(24 * 90, 'must be at most 2160 (90 days)')
     .default(24),
+  UPLOAD_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const origins = value
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== '');
+      for (const origin of origins) {
+        if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${origin}" is not an origin like https://intranet.example.org`,
+          });
+        }
+      }
+      return origins;
+    }),
   S3_ENDPOINT: z.url({ error: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
   S3_ACCESS_KEY: z.string().min(1).optional(),
   S3_SECRET_KEY: z.string().min(1).optional(),
@@ -82,7 +100,7 @@ export interface BlobConfig {
   webRoot: string;
   maxUploadBytes: number;
   /** Resumable uploads: the largest file, and how long an unfinished one is kept. */
-  uploads: { maxFileBytes: number; expiryMs: number };
+  uploads: { maxFileBytes: number; expiryMs: number; corsOrigins: string[] };
   /** S3 when S3_ENDPOINT is set, else files under DATA_DIR/blobs. */
   store: BlobStoreChoice;
   accessTokenTtlSeconds: number;
@@ -125,6 +143,7 @@ export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig
     uploads: {
       maxFileBytes: raw.MAX_FILE_BYTES,
       expiryMs: raw.UPLOAD_EXPIRY_HOURS * 60 * 60 * 1000,
+      corsOrigins: raw.UPLOAD_CORS_ORIGINS,
     },
     store: storeChoice(raw),
     accessTokenTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,

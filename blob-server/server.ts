@@ -55,7 +55,13 @@ export interface BlobServerOptions {
    */
   caseDocuments?: { change(name: string, edit: (doc: Y.Doc) => void): Promise<void> };
   /** Resumable uploads (tus at /api/uploads). */
-  uploads?: { maxFileBytes: number; expiryMs: number; sweepIntervalMs?: number };
+  uploads?: {
+    maxFileBytes: number;
+    expiryMs: number;
+    sweepIntervalMs?: number;
+    /** Other web origins allowed to upload with tus from a browser (CORS). */
+    corsOrigins?: readonly string[];
+  };
 }
 
 export interface BlobServer {
@@ -135,7 +141,12 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
   });
   app.use(
     '/api/uploads',
-    tusRoutes({ uploads, auth: options.auth.service, cases: options.auth.cases }),
+    tusRoutes({
+      uploads,
+      auth: options.auth.service,
+      cases: options.auth.cases,
+      corsOrigins: options.uploads?.corsOrigins ?? [],
+    }),
   );
   app.use(
     '/api/blobs',

@@ -21,6 +21,34 @@ const EXTENSIONS = 'creation,creation-with-upload,termination,expiration,checksu
 const CHUNK_CONTENT_TYPE = 'application/offset+octet-stream';
 const CASE_ID = /^[A-Za-z0-9_-]{8,64}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+const CORS_REQUEST_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Tus-Resumable',
+  'Upload-Length',
+  'Upload-Metadata',
+  'Upload-Offset',
+  'Upload-Checksum',
+  'Upload-Defer-Length',
+  'Upload-Concat',
+  'X-HTTP-Method-Override',
+  'X-Requested-With',
+  'Exhibit-Sha256',
+].join(', ');
+const CORS_RESPONSE_HEADERS = [
+  'Location',
+  'Tus-Resumable',
+  'Tus-Version',
+  'Tus-Extension',
+  'Tus-Max-Size',
+  'Tus-Checksum-Algorithm',
+  'Upload-Offset',
+  'Upload-Length',
+  'Upload-Metadata',
+  'Upload-Expires',
+  'Exhibit-Sha256',
+  'Exhibit-Chunk-Size',
+].join(', ');
 /** A PATCH that sends nothing for this long is a dead client; its bytes so far are kept. */
 const CHUNK_IDLE_MS = 120_000;
 
@@ -42,10 +70,29 @@ export function tusRoutes(options: {
   uploads: UploadService;
   auth: AuthService;
   cases: CaseAccessService;
+  /**
+   * Web origins whose pages may upload here (an Uppy dashboard on an intranet page). Their
+   * requests still need a bearer token: CORS only lets the browser send them.
+   */
+  corsOrigins?: readonly string[];
 }): Router {
   const { uploads } = options;
   const router = express.Router();
   const signedIn = requireAuth(options.auth);
+  const corsOrigins = new Set(options.corsOrigins ?? []);
+
+  router.use((req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && corsOrigins.has(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Vary', 'Origin');
+      res.setHeader('Access-Control-Allow-Methods', 'POST, HEAD, PATCH, DELETE, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', CORS_REQUEST_HEADERS);
+      res.setHeader('Access-Control-Expose-Headers', CORS_RESPONSE_HEADERS);
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
+    next();
+  });
 
   router.use((req, res, next) => {
     res.setHeader('Tus-Resumable', TUS_VERSION);

@@ -179,7 +179,11 @@ export function tusSuite(
       log: quiet,
       auth: { service: ids.identity.service, cases: ids.identity.cases, refreshTtlMs: 60_000 },
       audit: ids.identity.audit,
-      uploads: { maxFileBytes: 8 * 1024 ** 3, expiryMs: 60 * 60 * 1000 },
+      uploads: {
+        maxFileBytes: 8 * 1024 ** 3,
+        expiryMs: 60 * 60 * 1000,
+        corsOrigins: ['https://intranet.example.org'],
+      },
     });
     // The service's clock is the wall clock; expiry is tested by moving records' expiry instead.
     const api: Api = {
@@ -217,6 +221,25 @@ export function tusSuite(
       assert.ok(String(reply.headers['tus-extension']).split(',').includes(ext), ext);
     }
     assert.is(reply.headers['tus-max-size'], String(8 * 1024 ** 3));
+  });
+
+  it('lets only configured web origins upload from a browser (CORS)', async (api) => {
+    const preflight = (origin: string) =>
+      send(`${api.base}/api/uploads`, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'authorization, tus-resumable, upload-length',
+        },
+      });
+    const allowed = await preflight('https://intranet.example.org');
+    assert.is(allowed.status, 204);
+    assert.is(allowed.headers['access-control-allow-origin'], 'https://intranet.example.org');
+    assert.match(String(allowed.headers['access-control-allow-headers']), /Upload-Metadata/);
+    assert.match(String(allowed.headers['access-control-expose-headers']), /Location/);
+    const other = await preflight('https://evil.example.com');
+    assert.is(other.headers['access-control-allow-origin'], undefined);
   });
 
   it('stores a file sent in chunks and verifies it against the client digest', async (api) => {
