@@ -176,7 +176,9 @@ export function tusRoutes(options: {
   });
 
   router.head('/:id', signedIn, async (req, res) => {
-    const upload = await continuing(req, res);
+    let upload = await continuing(req, res);
+    // All bytes are in but the last step was cut short: finish it now, so the answer is final.
+    if (upload.state === 'completing') upload = await uploads.settle(upload.id, ownerOf(res));
     if (upload.state === 'failed') throw new UploadGone(upload.failure ?? 'this upload failed');
     res.setHeader('Upload-Length', String(upload.length));
     if (upload.metadata !== '') res.setHeader('Upload-Metadata', upload.metadata);

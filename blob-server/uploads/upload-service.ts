@@ -200,6 +200,24 @@ export class UploadService {
     }
   }
 
+  /**
+   * Finishes an upload whose bytes are all in but whose joining or verification was cut short
+   * (storage down, a crash): asked for by a client checking where its upload stands.
+   */
+  async settle(id: string, owner: string): Promise<UploadRecord> {
+    if (this.#busy.has(id)) {
+      throw new UploadLocked('this upload is being finished right now; ask again in a moment');
+    }
+    this.#busy.add(id);
+    try {
+      const upload = await this.get(id, owner);
+      if (upload.state === 'completing') await this.#finish(upload);
+      return upload;
+    } finally {
+      this.#busy.delete(id);
+    }
+  }
+
   /** Cancels an unfinished upload and discards its bytes; a verified one stays as evidence. */
   async terminate(id: string, owner: string): Promise<void> {
     const upload = await this.#load(id);
