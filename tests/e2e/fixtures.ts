@@ -191,6 +191,18 @@ export interface Person {
   password: string;
 }
 
+/** Colleagues for tests about who sees what: an investigator and an analyst. */
+export const IVY: Person = {
+  name: 'Ivy Investigator',
+  email: 'ivy@example.org',
+  password: 'ivy passphrase 2026',
+};
+export const ANA: Person = {
+  name: 'Ana Analyst',
+  email: 'ana@example.org',
+  password: 'ana passphrase 2026',
+};
+
 /** Calls the API the way a script does: no browser, so no cookies change in any test page. */
 async function callApi<T>(
   exhibit: ExhibitProcess,

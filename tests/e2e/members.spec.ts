@@ -5,19 +5,9 @@ import {
   createCase,
   setUpAdministrator,
   signIn,
-  type Person,
+  ANA,
+  IVY,
 } from './fixtures.ts';
-
-const IVY: Person = {
-  name: 'Ivy Investigator',
-  email: 'ivy@example.org',
-  password: 'ivy passphrase 2026',
-};
-const ANA: Person = {
-  name: 'Ana Analyst',
-  email: 'ana@example.org',
-  password: 'ana passphrase 2026',
-};
 
 test('a case manager shares a case with a colleague, who sees it live, and takes it back', async ({
   page,

@@ -98,17 +98,15 @@ class UploadManager {
   readonly #active = new Map<string, { control: AbortController; done: Promise<void> }>();
   /** Metadata and thumbnail work running in this tab. */
   #describing: { id: string; control: AbortController } | undefined;
-  /** Ids to leave alone for a while: another tab holds them, or the server was unreachable. */
-  readonly #later = new Set<string>();
+  /** Files to leave alone for a while: another tab sends them. */
+  readonly #sendLater = new Set<string>();
+  /** Files whose description to leave for a while: another tab has it, or storing it failed. */
+  readonly #describeLater = new Set<string>();
   readonly #samples = new Map<string, { at: number; sent: number }[]>();
   readonly #painted = new Map<string, number>();
   #listening = false;
 
-  /** Files added on this device that are not yet verified, oldest first. */
-  get items(): readonly UploadItem[] {
-    return this.#items;
-  }
-
+  /** Files added on this device for a case that are not yet verified, oldest first. */
   itemsFor(caseId: string): UploadItem[] {
     return this.#items.filter((item) => item.caseId === caseId);
   }
@@ -126,11 +124,6 @@ class UploadManager {
       rate,
       ...(rate > 0 ? { secondsLeft: (size - sent) / rate } : {}),
     };
-  }
-
-  /** Whether this device holds the file, so it can be paused, retried or cancelled here. */
-  has(evidenceId: string): boolean {
-    return this.#rows.some((row) => row.evidenceId === evidenceId && !row.uploaded);
   }
 
   /** Starts sending the signed-in user's queued files. */
@@ -161,7 +154,8 @@ class UploadManager {
     if (!this.#listening) {
       this.#listening = true;
       window.addEventListener('online', () => {
-        this.#later.clear();
+        this.#sendLater.clear();
+        this.#describeLater.clear();
         this.#pump();
       });
     }
@@ -177,7 +171,8 @@ class UploadManager {
     this.#active.clear();
     this.#rows = [];
     this.#live = {};
-    this.#later.clear();
+    this.#sendLater.clear();
+    this.#describeLater.clear();
   }
 
   /**
@@ -191,18 +186,6 @@ class UploadManager {
         const evidenceId = newId();
         const addedAt = new Date().toISOString();
         const type = file.type || 'application/octet-stream';
-        await session.db.uploads.put({
-          evidenceId,
-          caseId,
-          name: file.name,
-          type,
-          size: file.size,
-          file,
-          addedAt,
-          status: 'queued',
-          uploaded: 0,
-          described: 0,
-        });
         addEvidence(doc, {
           id: evidenceId,
           name: file.name,
@@ -212,6 +195,30 @@ class UploadManager {
           addedBy: session.user,
           state: 'queued',
         });
+        try {
+          await session.db.uploads.put({
+            evidenceId,
+            caseId,
+            name: file.name,
+            type,
+            size: file.size,
+            file,
+            addedAt,
+            status: 'queued',
+            uploaded: 0,
+            described: 0,
+          });
+        } catch (err) {
+          // Most likely the device is out of space: say so in the case, where it shows.
+          const reason = err instanceof Error ? err.message : String(err);
+          setEvidenceState(
+            doc,
+            evidenceId,
+            'failed',
+            `This device could not keep the file: ${reason}`,
+          );
+          throw err;
+        }
       }
     });
   }
@@ -234,7 +241,7 @@ class UploadManager {
   async retry(evidenceId: string): Promise<void> {
     const row = await this.#change(evidenceId, { status: 'queued', error: undefined });
     if (!row) return;
-    this.#later.delete(evidenceId);
+    this.#sendLater.delete(evidenceId);
     this.#setLive(evidenceId, { phase: 'queued', message: undefined });
     await this.#inCase(row.caseId, (doc) => setEvidenceState(doc, evidenceId, 'queued'));
     this.#pump();
@@ -355,11 +362,16 @@ class UploadManager {
     for (const row of this.#rows) {
       if (this.#active.size >= CONCURRENCY) break;
       const id = row.evidenceId;
-      if (row.status !== 'queued' || row.uploaded || this.#active.has(id) || this.#later.has(id)) {
+      if (
+        row.status !== 'queued' ||
+        row.uploaded ||
+        this.#active.has(id) ||
+        this.#sendLater.has(id)
+      ) {
         continue;
       }
       const control = new AbortController();
-      const done = this.#exclusively(`exhibit-upload:${id}`, () =>
+      const done = this.#exclusively(`exhibit-upload:${id}`, this.#sendLater, () =>
         this.#upload(session, row, control.signal),
       )
         .catch((err: unknown) => console.error('upload failed unexpectedly', err))
@@ -376,21 +388,20 @@ class UploadManager {
    * Runs `work` unless another tab of this browser is doing it already; that tab's file is then
    * looked at again later.
    */
-  async #exclusively(lock: string, work: () => Promise<void>): Promise<void> {
-    const id = lock.slice(lock.indexOf(':') + 1);
+  async #exclusively(lock: string, later: Set<string>, work: () => Promise<void>): Promise<void> {
     if (!navigator.locks) return work();
     const ran = await navigator.locks.request(lock, { ifAvailable: true }, async (held) => {
       if (!held) return false;
       await work();
       return true;
     });
-    if (!ran) this.#deferForAWhile(id);
+    if (!ran) this.#deferForAWhile(later, lock.slice(lock.indexOf(':') + 1));
   }
 
-  #deferForAWhile(evidenceId: string): void {
-    this.#later.add(evidenceId);
+  #deferForAWhile(later: Set<string>, evidenceId: string): void {
+    later.add(evidenceId);
     setTimeout(() => {
-      this.#later.delete(evidenceId);
+      later.delete(evidenceId);
       this.#pump();
     }, RECHECK_MS);
   }
@@ -411,6 +422,8 @@ class UploadManager {
     };
     const waiting = (message: string) => {
       show('queued');
+      // The rate starts again from the next byte sent, not from before the wait.
+      this.#samples.delete(id);
       this.#setLive(id, { phase: 'waiting', rate: undefined, message });
     };
     this.#setLive(id, { phase: 'uploading', message: undefined });
@@ -487,7 +500,9 @@ class UploadManager {
     const row = await session.db.uploads
       .orderBy('addedAt')
       .filter(
-        (r) => (r.described === 0 || r.thumbnail !== undefined) && !this.#later.has(r.evidenceId),
+        (r) =>
+          (r.described === 0 || r.thumbnail !== undefined) &&
+          !this.#describeLater.has(r.evidenceId),
       )
       .first();
     if (!row || this.#session !== session || control.signal.aborted) {
@@ -496,12 +511,12 @@ class UploadManager {
     }
     this.#describing = { id: row.evidenceId, control };
     try {
-      await this.#exclusively(`exhibit-describe:${row.evidenceId}`, () =>
+      await this.#exclusively(`exhibit-describe:${row.evidenceId}`, this.#describeLater, () =>
         this.#describe(session, row, control.signal),
       );
     } catch (err) {
       if (!control.signal.aborted) {
-        if (isTransient(err)) this.#deferForAWhile(row.evidenceId);
+        if (isTransient(err)) this.#deferForAWhile(this.#describeLater, row.evidenceId);
         else {
           // A thumbnail is a convenience: one the server refuses is dropped, the file is not.
           console.warn('the thumbnail could not be stored', err);
