@@ -3,11 +3,11 @@ import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'minio';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tus from 'tus-js-client';
-import { startMinio, type MinioServer } from '../../tests/helpers/minio.ts';
+import { minioClient, startMinio, type MinioServer } from '../../tests/helpers/minio.ts';
+import { rawRequest, type RawReply } from '../../tests/helpers/http.ts';
 import { testIdentity } from '../../tests/helpers/identity.ts';
 import { within } from '../../tests/helpers/async.ts';
 import type { Logger } from '../../sync-server/logger.ts';
@@ -38,35 +38,13 @@ interface Api {
   openMultiparts(): Promise<number>;
 }
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
+type Reply = RawReply;
 
-/** One raw HTTP request, so tests can send exactly what a misbehaving client would. */
 function send(
   url: string,
-  init: { method: string; headers?: Record<string, string>; body?: Buffer | Buffer[] },
+  init: { method: string; headers?: Record<string, string>; body?: Buffer },
 ): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: init.method, headers: init.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
-    req.on('error', reject);
-    req.setTimeout(30_000, () => req.destroy(new Error(`no answer from ${url}`)));
-    const parts = init.body === undefined ? [] : Array.isArray(init.body) ? init.body : [init.body];
-    for (const part of parts) req.write(part);
-    req.end();
-  });
+  return rawRequest(url, { ...init, timeoutMs: 30_000 });
 }
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -128,36 +106,20 @@ async function uploadAll(api: Api, url: string, file: Buffer, chunkSize: number)
     const chunk = file.subarray(offset, offset + chunkSize);
     const final = offset + chunk.length === file.length;
     last = await patch(api, url, offset, chunk, final ? { 'Exhibit-Sha256': sha256(file) } : {});
-    assert.is(last.status, 204, last.body);
+    assert.is(last.status, 204, last.text);
     if (file.length === 0) break;
   }
   return last!;
 }
 
-async function download(
-  api: Api,
-  digest: string,
-  range?: string,
-): Promise<Reply & { raw: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `${api.base}/api/blobs/${digest}`,
-      { headers: { Authorization: `Bearer ${api.token}`, ...(range ? { Range: range } : {}) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const raw = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '', raw });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end();
+function download(api: Api, digest: string, range?: string): Promise<Reply> {
+  return rawRequest(`${api.base}/api/blobs/${digest}`, {
+    method: 'GET',
+    headers: { Authorization: `Bearer ${api.token}`, ...(range ? { Range: range } : {}) },
   });
 }
 
-const errorOf = (reply: Reply) => JSON.parse(reply.body) as { error: string; message: string };
+const errorOf = (reply: Reply) => JSON.parse(reply.text) as { error: string; message: string };
 
 export function tusSuite(
   name: string,
@@ -245,7 +207,7 @@ export function tusSuite(
   it('stores a file sent in chunks and verifies it against the client digest', async (api) => {
     const file = randomBytes(13 * MiB + 123);
     const { reply, url } = await create(api, file.length);
-    assert.is(reply.status, 201, reply.body);
+    assert.is(reply.status, 201, reply.text);
     assert.match(String(reply.headers.location), /^\/api\/uploads\/[A-Za-z0-9_-]{22}$/);
     assert.ok(Number(reply.headers['exhibit-chunk-size']) >= 5 * MiB);
     assert.ok(reply.headers['upload-expires']);
@@ -259,11 +221,11 @@ export function tusSuite(
     const whole = await download(api, sha256(file));
     assert.is(whole.status, 200);
     assert.is(whole.headers['content-type'], 'video/mp4');
-    assert.ok(whole.raw.equals(file));
+    assert.ok(whole.body.equals(file));
     // Seeking: a range far into the file is served alone.
     const range = await download(api, sha256(file), 'bytes=10485760-10485999');
     assert.is(range.status, 206);
-    assert.ok(range.raw.equals(file.subarray(10485760, 10486000)));
+    assert.ok(range.body.equals(file.subarray(10485760, 10486000)));
     assert.is(await api.openMultiparts(), 0);
   });
 
@@ -271,23 +233,23 @@ export function tusSuite(
     const file = randomBytes(11 * MiB + 7);
     const { url } = await create(api, file.length);
     await uploadAll(api, url, file, 3 * MiB + 1);
-    assert.ok((await download(api, sha256(file))).raw.equals(file));
+    assert.ok((await download(api, sha256(file))).body.equals(file));
   });
 
   it('takes a zero-byte file', async (api) => {
     const { reply, url } = await create(api, 0);
-    assert.is(reply.status, 201, reply.body);
+    assert.is(reply.status, 201, reply.text);
     assert.is(reply.headers['exhibit-sha256'], sha256(Buffer.alloc(0)));
     const status = await head(api, url);
     assert.is(status.headers['upload-offset'], '0');
     const read = await download(api, sha256(Buffer.alloc(0)));
     assert.is(read.status, 200);
-    assert.is(read.raw.length, 0);
+    assert.is(read.body.length, 0);
   });
 
   it('accepts a declared size of several GB without storing anything yet', async (api) => {
     const { reply, url } = await create(api, 6 * 1024 ** 3);
-    assert.is(reply.status, 201, reply.body);
+    assert.is(reply.status, 201, reply.text);
     const status = await head(api, url);
     assert.is(status.headers['upload-offset'], '0');
     assert.is(status.headers['upload-length'], String(6 * 1024 ** 3));
@@ -308,7 +270,7 @@ export function tusSuite(
     assert.is(ahead.status, 409);
     assert.is((await head(api, url)).headers['upload-offset'], String(5 * MiB));
     await patch(api, url, 5 * MiB, file.subarray(5 * MiB), { 'Exhibit-Sha256': sha256(file) });
-    assert.ok((await download(api, sha256(file))).raw.equals(file));
+    assert.ok((await download(api, sha256(file))).body.equals(file));
   });
 
   it('refuses the same chunk sent twice, and the file stays right', async (api) => {
@@ -321,7 +283,7 @@ export function tusSuite(
       'Exhibit-Sha256': sha256(file),
     });
     assert.is(end.headers['exhibit-sha256'], sha256(file));
-    assert.ok((await download(api, sha256(file))).raw.equals(file));
+    assert.ok((await download(api, sha256(file))).body.equals(file));
   });
 
   it('lets only one of two clients continue an upload at a time', async (api) => {
@@ -334,7 +296,7 @@ export function tusSuite(
     assert.is(statuses[0], 204, JSON.stringify(statuses));
     assert.ok([409, 423].includes(statuses[1]!), JSON.stringify(statuses));
     await patch(api, url, 8 * MiB, file.subarray(8 * MiB), { 'Exhibit-Sha256': sha256(file) });
-    assert.ok((await download(api, sha256(file))).raw.equals(file));
+    assert.ok((await download(api, sha256(file))).body.equals(file));
   });
 
   it('refuses a chunk damaged in transit (460) and keeps nothing of it', async (api) => {
@@ -347,7 +309,7 @@ export function tusSuite(
     assert.is(errorOf(reply).error, 'checksum_mismatch');
     assert.is((await head(api, url)).headers['upload-offset'], '0');
     await patch(api, url, 0, file, { 'Exhibit-Sha256': sha256(file) });
-    assert.ok((await download(api, sha256(file))).raw.equals(file));
+    assert.ok((await download(api, sha256(file))).body.equals(file));
   });
 
   it('discards a file whose stored digest differs from the client digest', async (api) => {
@@ -370,7 +332,7 @@ export function tusSuite(
     const offset = await settledOffset(api, url, (o) => o > 0);
     assert.ok(offset > 0 && offset <= 9 * MiB, `kept ${offset} bytes`);
     await patch(api, url, offset, file.subarray(offset), { 'Exhibit-Sha256': sha256(file) });
-    assert.ok((await download(api, sha256(file))).raw.equals(file));
+    assert.ok((await download(api, sha256(file))).body.equals(file));
   });
 
   it('keeps nothing of a checksummed chunk cut short', async (api) => {
@@ -381,7 +343,7 @@ export function tusSuite(
     await new Promise((r) => setTimeout(r, 500));
     assert.is(await settledOffset(api, url, () => true), 0);
     await uploadAll(api, url, file, 8 * MiB);
-    assert.ok((await download(api, sha256(file))).raw.equals(file));
+    assert.ok((await download(api, sha256(file))).body.equals(file));
   });
 
   it('expires unfinished uploads and cleans up their parts', async (api) => {
@@ -464,7 +426,7 @@ export function tusSuite(
     assert.is(md5.status, 400);
     assert.match(errorOf(md5).message, /sha256 only/);
     const tooMuch = await patch(api, url, 0, Buffer.from('abcdef'));
-    assert.is(tooMuch.status, 413, tooMuch.body);
+    assert.is(tooMuch.status, 413, tooMuch.text);
     assert.is((await head(api, url)).headers['upload-offset'], '0');
     assert.is((await head(api, `${api.base}/api/uploads/not-an-id`)).status, 400);
     assert.is((await head(api, `${api.base}/api/uploads/${'A'.repeat(22)}`)).status, 404);
@@ -488,7 +450,7 @@ export function tusSuite(
     assert.is(status.headers['exhibit-sha256'], sha256(file));
     const read = await download(api, sha256(file));
     assert.is(read.headers['content-type'], 'video/x-msvideo');
-    assert.ok(read.raw.equals(file));
+    assert.ok(read.body.equals(file));
   });
 
   test.run();
@@ -579,14 +541,7 @@ tusSuite('MinIO', async () => {
     bucket: 'tus-test',
   };
   const store = await createS3Store(config);
-  const url = new URL(minio.endPoint);
-  const client = new Client({
-    endPoint: url.hostname,
-    port: Number(url.port),
-    useSSL: false,
-    accessKey: minio.accessKey,
-    secretKey: minio.secretKey,
-  });
+  const client = minioClient(minio);
   return {
     store,
     async openMultiparts() {

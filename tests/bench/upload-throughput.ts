@@ -5,18 +5,19 @@
 // server's verification rate (read back from MinIO and hashed) and the bytes a resume re-sent.
 // SIZE_MIB=<n> changes the file size.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'minio';
-import { createSHA256 } from 'hash-wasm';
-import { openIdentity } from '../../blob-server/identity/index.ts';
-import { startMinio } from '../helpers/minio.ts';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { minioClient, startMinio } from '../helpers/minio.ts';
+import { rawRequest } from '../helpers/http.ts';
+import { administratorIn } from '../helpers/identity.ts';
 import { freePort } from '../helpers/net.ts';
 
+const require = createRequire(import.meta.url);
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.SIZE_MIB ?? 1024) * MiB;
 const CASE_ID = 'bench-case-0001';
@@ -29,14 +30,7 @@ const verifications: { size: number; verifyMs: number }[] = [];
 try {
   const path = join(work, 'evidence.bin');
   await writeRandomFile(path, SIZE);
-  const url = new URL(minio.endPoint);
-  const client = new Client({
-    endPoint: url.hostname,
-    port: Number(url.port),
-    useSSL: false,
-    accessKey: minio.accessKey,
-    secretKey: minio.secretKey,
-  });
+  const client = minioClient(minio);
   await client.makeBucket('direct', 'us-east-1');
 
   let started = performance.now();
@@ -44,7 +38,7 @@ try {
   const directSeconds = (performance.now() - started) / 1000;
 
   const dataDir = join(work, 'data');
-  const token = await administratorToken(dataDir);
+  const token = await administratorIn(dataDir);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const startServer = async () => {
@@ -135,29 +129,12 @@ async function writeRandomFile(path: string, size: number): Promise<void> {
   );
 }
 
-async function administratorToken(dataDir: string): Promise<string> {
-  const identity = await openIdentity({
-    dataDir,
-    accessTokenTtlSeconds: 3600,
-    sessionTtlMs: 3600_000,
-  });
-  const setup = await identity.service.issueSetupToken();
-  const admin = await identity.service.setup(
-    {
-      token: setup ?? '',
-      email: 'bench@example.org',
-      name: 'Bench',
-      password: 'correct horse battery',
-    },
-    { ip: '127.0.0.1' },
-  );
-  await identity.close();
-  return admin.accessToken;
-}
-
 /**
- * The PWA's algorithm in Node: read a chunk, feed the whole-file hasher (hash-wasm), checksum
- * the chunk, PATCH it; on a failure ask the server where it stands and continue from there.
+ * A tus client as a dock station would be written: a worker thread reads the file and hashes it
+ * with hash-wasm (the PWA's hasher) a chunk or two ahead of the sender, so hashing overlaps the
+ * network; each chunk goes with its Upload-Checksum, the last with the whole file's digest. After
+ * a failure the client asks the server where it stands and continues from there with the hash
+ * state it saved at that offset.
  */
 async function tusUpload(
   base: string,
@@ -179,10 +156,9 @@ async function tusUpload(
   });
   const location = `${base}${String(created.headers.location)}`;
   const chunkSize = Number(created.headers['exhibit-chunk-size']);
-  const file = await open(path, 'r');
-  const hasher = await createSHA256();
-  hasher.init();
-  let saved = hasher.save();
+  /** Hash state after each chunk end, so a resume at any acknowledged offset can go on. */
+  const states = new Map<number, Uint8Array>();
+  let reader = new ChunkReader(path, chunkSize, 0, undefined);
   let offset = 0;
   let sent = 0;
   let killedAt: number | undefined;
@@ -191,13 +167,12 @@ async function tusUpload(
   let clientSha256 = '';
   try {
     while (offset < SIZE) {
-      const length = Math.min(chunkSize, SIZE - offset);
-      const chunk = Buffer.alloc(length);
-      await file.read(chunk, 0, length, offset);
-      hasher.load(saved);
-      hasher.update(chunk);
-      const final = offset + length === SIZE;
-      if (final) clientSha256 = hasher.digest('hex');
+      const chunk = await reader.next();
+      if (chunk.offset !== offset)
+        throw new Error(`reader at ${chunk.offset}, upload at ${offset}`);
+      states.set(chunk.offset + chunk.bytes.length, chunk.state);
+      const final = chunk.fileSha256 !== undefined;
+      if (final) clientSha256 = chunk.fileSha256!;
       const send = request(
         location,
         'PATCH',
@@ -205,13 +180,17 @@ async function tusUpload(
           ...headers,
           'Content-Type': 'application/offset+octet-stream',
           'Upload-Offset': String(offset),
-          'Upload-Checksum': `sha256 ${createHash('sha256').update(chunk).digest('base64')}`,
+          'Upload-Checksum': `sha256 ${chunk.checksum}`,
           ...(final ? { 'Exhibit-Sha256': clientSha256 } : {}),
         },
-        chunk,
+        chunk.bytes,
       );
-      sent += length;
-      if (fault.killAt !== undefined && killedAt === undefined && offset + length > fault.killAt) {
+      sent += chunk.bytes.length;
+      if (
+        fault.killAt !== undefined &&
+        killedAt === undefined &&
+        offset + chunk.bytes.length > fault.killAt
+      ) {
         killedAt = offset;
         const cut = send.catch(() => undefined);
         await new Promise((r) => setTimeout(r, 30));
@@ -219,22 +198,18 @@ async function tusUpload(
         await cut;
         const status = await request(location, 'HEAD', headers);
         resumedFrom = Number(status.headers['upload-offset']);
-        // Back to the hasher state at the server's offset: a chunk boundary the client saved.
-        if (resumedFrom !== offset) {
-          if (resumedFrom !== offset + length) throw new Error(`unexpected offset ${resumedFrom}`);
-          saved = hasher.save();
-        }
+        await reader.close();
+        reader = new ChunkReader(path, chunkSize, resumedFrom, states.get(resumedFrom));
         offset = resumedFrom;
         continue;
       }
       const reply = await send;
-      if (reply.status !== 204) throw new Error(`PATCH answered ${reply.status}: ${reply.body}`);
-      if (!final) saved = hasher.save();
+      if (reply.status !== 204) throw new Error(`PATCH answered ${reply.status}: ${reply.text}`);
       offset = Number(reply.headers['upload-offset']);
       if (final) serverSha256 = String(reply.headers['exhibit-sha256']);
     }
   } finally {
-    await file.close();
+    await reader.close();
   }
   return {
     clientSha256,
@@ -244,28 +219,103 @@ async function tusUpload(
   };
 }
 
-function request(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: Buffer,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    // No connection reuse: a pooled socket to a killed server would only reset.
-    const req = http.request(url, { method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
+interface PreparedChunk {
+  offset: number;
+  bytes: Buffer;
+  /** Base64 SHA-256 of the chunk, for Upload-Checksum. */
+  checksum: string;
+  /** hash-wasm state after this chunk. */
+  state: Uint8Array;
+  fileSha256?: string;
+}
+
+/** Reads and hashes chunks in a worker thread, at most two ahead of the sender. */
+class ChunkReader {
+  readonly #worker: Worker;
+  readonly #ready: PreparedChunk[] = [];
+  #waiting: ((chunk: PreparedChunk) => void) | undefined;
+  #failure: Error | undefined;
+
+  constructor(path: string, chunkSize: number, from: number, state: Uint8Array | undefined) {
+    this.#worker = new Worker(HASH_WORKER, {
+      eval: true,
+      workerData: { path, chunkSize, from, state, size: SIZE, ahead: 2 },
     });
-    req.on('error', reject);
-    req.end(body);
+    this.#worker.on('message', (message: PreparedChunk & { bytes: Uint8Array }) => {
+      const chunk = {
+        ...message,
+        bytes: Buffer.from(
+          message.bytes.buffer,
+          message.bytes.byteOffset,
+          message.bytes.byteLength,
+        ),
+      };
+      if (this.#waiting) {
+        const deliver = this.#waiting;
+        this.#waiting = undefined;
+        deliver(chunk);
+      } else this.#ready.push(chunk);
+    });
+    this.#worker.on('error', (err) => (this.#failure = err));
+  }
+
+  next(): Promise<PreparedChunk> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const chunk = this.#ready.shift();
+    this.#worker.postMessage('more');
+    if (chunk) return Promise.resolve(chunk);
+    return new Promise((resolve) => (this.#waiting = resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate();
+  }
+}
+
+// Plain JavaScript, run with eval: the worker needs no TypeScript loader.
+const HASH_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { openSync, readSync, closeSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const { createSHA256 } = require(${JSON.stringify(require.resolve('hash-wasm'))});
+(async () => {
+  const { path, chunkSize, from, state, size, ahead } = workerData;
+  const hasher = await createSHA256();
+  hasher.init();
+  if (state) hasher.load(state);
+  const fd = openSync(path, 'r');
+  let offset = from;
+  let credit = ahead;
+  const produce = () => {
+    while (credit > 0 && offset < size) {
+      credit--;
+      const length = Math.min(chunkSize, size - offset);
+      const bytes = new Uint8Array(length);
+      readSync(fd, bytes, 0, length, offset);
+      hasher.update(bytes);
+      const final = offset + length === size;
+      const chunk = {
+        offset,
+        bytes,
+        checksum: createHash('sha256').update(bytes).digest('base64'),
+        state: final ? new Uint8Array(0) : hasher.save(),
+        fileSha256: final ? hasher.digest('hex') : undefined,
+      };
+      offset += length;
+      parentPort.postMessage(chunk, [bytes.buffer]);
+    }
+    if (offset >= size) closeSync(fd);
+  };
+  parentPort.on('message', () => {
+    credit++;
+    produce();
   });
+  produce();
+})();
+`;
+
+function request(url: string, method: string, headers: Record<string, string>, body?: Buffer) {
+  return rawRequest(url, { method, headers, ...(body ? { body } : {}), timeoutMs: 300_000 });
 }
 
 async function waitForHealth(base: string): Promise<void> {

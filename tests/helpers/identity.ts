@@ -53,3 +53,25 @@ export async function testIdentity(): Promise<{
     },
   };
 }
+
+/**
+ * Sets up the first administrator in a DATA_DIR before a server process is started on it, and
+ * returns their access token (valid for an hour), which that server then honours.
+ */
+export async function administratorIn(dataDir: string): Promise<string> {
+  const identity = await openIdentity({
+    dataDir,
+    accessTokenTtlSeconds: 3600,
+    sessionTtlMs: 3600_000,
+  });
+  try {
+    const setup = await identity.service.issueSetupToken();
+    const admin = await identity.service.setup(
+      { token: setup ?? '', email: 'admin@example.org', name: 'Admin', password: TEST_PASSWORD },
+      { ip: '127.0.0.1' },
+    );
+    return admin.accessToken;
+  } finally {
+    await identity.close();
+  }
+}

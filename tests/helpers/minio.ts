@@ -5,6 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './net.ts';
+import { Client } from 'minio';
 
 /**
  * Starts a real MinIO server for tests: never a mock, because the S3 backend's worth lies in how
@@ -251,4 +252,16 @@ async function killProcess(child: ChildProcess, exited: Promise<void>): Promise<
     clearTimeout(timer);
   }
   running.delete(child);
+}
+
+/** A minio-js client for looking behind the code under test (listing parts, direct uploads). */
+export function minioClient(server: MinioServer): Client {
+  const url = new URL(server.endPoint);
+  return new Client({
+    endPoint: url.hostname,
+    port: Number(url.port),
+    useSSL: false,
+    accessKey: server.accessKey,
+    secretKey: server.secretKey,
+  });
 }

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,40 +12,17 @@ import type { Logger } from '../../sync-server/logger.ts';
 import { startMinio, type MinioServer } from '../helpers/minio.ts';
 import { freePort } from '../helpers/net.ts';
 import { within } from '../helpers/async.ts';
+import { rawRequest, type RawReply } from '../helpers/http.ts';
+import { administratorIn } from '../helpers/identity.ts';
 
 const MiB = 1024 * 1024;
 const CASE_ID = 'case-faults-0001';
 const quiet = { info() {}, warn() {}, error() {} } as unknown as Logger;
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
+type Reply = RawReply;
 
-function send(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: Buffer,
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
-    req.on('error', reject);
-    req.setTimeout(60_000, () => req.destroy(new Error('no answer')));
-    req.end(body);
-  });
-}
+const send = (url: string, method: string, headers: Record<string, string>, body?: Buffer) =>
+  rawRequest(url, { method, headers, ...(body ? { body } : {}) });
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -73,7 +49,7 @@ class Sender {
         'Upload-Metadata': `case ${Buffer.from(CASE_ID).toString('base64')}`,
       }),
     );
-    assert.is(reply.status, 201, reply.body);
+    assert.is(reply.status, 201, reply.text);
     return String(reply.headers.location);
   }
 
@@ -128,17 +104,7 @@ test('resumes after the server is killed with SIGKILL mid-upload; the stored fil
     const dataDir = await mkdtemp(join(tmpdir(), 'exhibit-kill-'));
     dirs.push(dataDir);
     // The administrator is made before the server starts; the server then honours their token.
-    const identity = await openIdentity({
-      dataDir,
-      accessTokenTtlSeconds: 3600,
-      sessionTtlMs: 3600_000,
-    });
-    const setup = await identity.service.issueSetupToken();
-    const admin = await identity.service.setup(
-      { token: setup ?? '', email: 'a@example.org', name: 'A', password: 'correct horse battery' },
-      { ip: '127.0.0.1' },
-    );
-    await identity.close();
+    const token = await administratorIn(dataDir);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const startServer = async () => {
@@ -160,7 +126,7 @@ test('resumes after the server is killed with SIGKILL mid-upload; the stored fil
     };
     await startServer();
     const file = randomBytes(48 * MiB + 4321);
-    const sender = new Sender(() => base, admin.accessToken, file, 16 * MiB);
+    const sender = new Sender(() => base, token, file, 16 * MiB);
     const path = await sender.create();
     assert.is((await sender.chunk(path, 0)).status, 204);
     // Kill while the second chunk is on its way.
@@ -176,12 +142,12 @@ test('resumes after the server is killed with SIGKILL mid-upload; the stored fil
     let last: Reply | undefined;
     while (offset < file.length) {
       last = await sender.chunk(path, offset);
-      assert.is(last.status, 204, last.body);
+      assert.is(last.status, 204, last.text);
       offset = Number(last.headers['upload-offset']);
     }
     assert.is(last?.headers['exhibit-sha256'], sha256(file));
     const read = await fetch(`${base}/api/blobs/${sha256(file)}`, {
-      headers: { Authorization: `Bearer ${admin.accessToken}` },
+      headers: { Authorization: `Bearer ${token}` },
     });
     assert.is(read.status, 200);
     assert.ok(Buffer.from(await read.arrayBuffer()).equals(file));
@@ -197,16 +163,12 @@ test('waits out a MinIO restart mid-upload with clear errors, then finishes exac
     minio ??= await startMinio();
     const dataDir = await mkdtemp(join(tmpdir(), 'exhibit-outage-'));
     dirs.push(dataDir);
+    const token = await administratorIn(dataDir);
     const identity = await openIdentity({
       dataDir,
       accessTokenTtlSeconds: 3600,
       sessionTtlMs: 3600_000,
     });
-    const setup = await identity.service.issueSetupToken();
-    const admin = await identity.service.setup(
-      { token: setup ?? '', email: 'a@example.org', name: 'A', password: 'correct horse battery' },
-      { ip: '127.0.0.1' },
-    );
     const store = await createS3Store({
       endPoint: minio.endPoint,
       accessKey: minio.accessKey,
@@ -223,13 +185,16 @@ test('waits out a MinIO restart mid-upload with clear errors, then finishes exac
     try {
       const base = `http://127.0.0.1:${server.port}`;
       const file = randomBytes(24 * MiB + 17);
-      const sender = new Sender(() => base, admin.accessToken, file, 8 * MiB);
+      const sender = new Sender(() => base, token, file, 8 * MiB);
       const path = await sender.create();
       assert.is((await sender.chunk(path, 0)).status, 204);
       await minio.stopProcess();
       const during = await sender.chunk(path, 8 * MiB);
-      assert.is(during.status, 503, during.body);
-      assert.match(JSON.parse(during.body).message, /could not be reached/);
+      assert.is(during.status, 503, during.text);
+      assert.match(
+        (JSON.parse(during.text) as { message: string }).message,
+        /could not be reached/,
+      );
       assert.is((await sender.offset(path)).status, 503);
       await minio.restart();
       let offset = Number((await sender.offset(path)).headers['upload-offset']);
@@ -237,12 +202,12 @@ test('waits out a MinIO restart mid-upload with clear errors, then finishes exac
       let last: Reply | undefined;
       while (offset < file.length) {
         last = await sender.chunk(path, offset);
-        assert.is(last.status, 204, last.body);
+        assert.is(last.status, 204, last.text);
         offset = Number(last.headers['upload-offset']);
       }
       assert.is(last?.headers['exhibit-sha256'], sha256(file));
       const read = await fetch(`${base}/api/blobs/${sha256(file)}`, {
-        headers: { Authorization: `Bearer ${admin.accessToken}` },
+        headers: { Authorization: `Bearer ${token}` },
       });
       assert.ok(Buffer.from(await read.arrayBuffer()).equals(file));
     } finally {
