@@ -335,14 +335,15 @@ test('uploads go two at a time, and can be paused, resumed and cancelled', async
 }) => {
   const requests = await startUploading(page, exhibit, 'Burglary, Elm Court', [
     largePath,
-    await onDisk('doorbell.bin', randomBytes(12 * MB)),
+    // Large enough to still be on its way when it is cancelled, even with the other one paused.
+    await onDisk('doorbell.bin', randomBytes(32 * MB)),
     await onDisk('notes.bin', randomBytes(2 * MB)),
   ]);
   const big = page.getByTestId('upload-item').filter({ hasText: 'cctv-export.bin' });
   const small = page.getByTestId('upload-item').filter({ hasText: 'doorbell.bin' });
   const phases = page.getByTestId('upload-phase');
   await expect(phases).toHaveText(['Uploading', 'Uploading', 'Queued']);
-  await expect(page.getByTestId('upload-total-detail')).toContainText(/^3 files · .* of 57 MB/);
+  await expect(page.getByTestId('upload-total-detail')).toContainText(/^3 files · .* of 78 MB/);
   await expect
     .poll(() => sentOf(page, 'cctv-export.bin'), { timeout: 20_000 })
     .toBeGreaterThan(1e6);
@@ -384,9 +385,10 @@ test('a file the server stored differently fails with the reason, and a retry se
   let tampered = false;
   await page.route('**/api/uploads/*', async (route) => {
     const request = route.request();
-    if (request.method() !== 'PATCH' || tampered) return route.continue();
+    const original = request.postDataBuffer();
+    if (request.method() !== 'PATCH' || tampered || !original?.length) return route.continue();
     tampered = true;
-    const body = Buffer.from(request.postDataBuffer() ?? Buffer.alloc(0));
+    const body = Buffer.from(original);
     body[7] = (body[7] ?? 0) ^ 0xff;
     const checksum = createHash('sha256').update(body).digest('base64');
     return route.continue({

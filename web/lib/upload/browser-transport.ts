@@ -75,6 +75,8 @@ function viaXhr(request: TransportRequest): Promise<TransportResponse> {
       );
     xhr.onerror = () => finish(() => reject(new Error('the connection failed')));
     watch();
-    xhr.send(request.body ? new Blob([ownBuffer(request.body)]) : null);
+    // The bytes themselves, not a Blob of them: the browser sends them as they are, and tools that
+    // inspect requests (DevTools, test interception) always see the body.
+    xhr.send(request.body ? ownBuffer(request.body) : null);
   });
 }
