@@ -107,6 +107,39 @@ upload(
   },
 );
 
+upload('reads and hashes the next chunk while the previous one is on its way', async () => {
+  await withTusServer({}, async (server) => {
+    const bytes = randomBytes(256 * KIB);
+    const { file, reads } = watchedFile(bytes);
+    // At the moment each PATCH is sent: how far the file has been read.
+    const readWhenSent: number[] = [];
+    const base = fetchTransport(5_000);
+    const transport: Transport = async (request) => {
+      if (request.method !== 'PATCH') return base(request);
+      const response = await base(request);
+      // Give the client a turn to prepare while the request "travels".
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      readWhenSent.push(Math.max(...reads.map(([, end]) => end)));
+      return response;
+    };
+    const { result } = run(server, file, {
+      client: tusClient(server, transport),
+      defaultChunkSize: 64 * KIB,
+    });
+    assert.equal(await result, { sha256: sha256(bytes) });
+    // While chunk n was answered, chunk n+1 had been read already (the last has no successor).
+    assert.equal(
+      readWhenSent,
+      [128, 192, 256, 256].map((k) => k * KIB),
+    );
+    // Each byte was read once: prefetching never reads anything twice.
+    assert.is(
+      reads.reduce((sum, [start, end]) => sum + end - start, 0),
+      bytes.length,
+    );
+  });
+});
+
 upload('an empty file is created and completed with one empty chunk', async () => {
   await withTusServer({ exhibit: { chunkSize: 100 } }, async (server) => {
     const { result } = run(server, new Blob([]));

@@ -47,6 +47,15 @@ export interface ResumableUploadOptions {
   online?: (signal: AbortSignal) => Promise<void>;
 }
 
+/** A chunk read and hashed, ready to send; `after` is the hash state once it is included. */
+interface Prepared {
+  start: number;
+  end: number;
+  chunk: Uint8Array;
+  after: HashCheckpoint;
+  fileSha256?: string;
+}
+
 const DEFAULT_CHUNK = 8 * 1024 * 1024;
 /** A server asking for bigger chunks still gets at most this much of the file held in memory. */
 const MAX_CHUNK = 64 * 1024 * 1024;
@@ -115,6 +124,20 @@ export async function resumableUpload(options: ResumableUploadOptions): Promise<
     return { sha256, ...(serverSha256 ? { serverSha256 } : {}) };
   };
 
+  /** Reads the chunk at `start` and feeds it to the hash, which then stands after it. */
+  const prepare = async (start: number, size: number): Promise<Prepared> => {
+    const end = Math.min(file.size, start + size);
+    const chunk = await readBytes(file, start, end);
+    hash.update(chunk);
+    return {
+      start,
+      end,
+      chunk,
+      after: hash.checkpoint(),
+      ...(end === file.size ? { fileSha256: hash.hex() } : {}),
+    };
+  };
+
   let failures = 0;
   let resends = 0;
   // An upload continued from an earlier session must first learn where the server stands.
@@ -150,34 +173,51 @@ export async function resumableUpload(options: ResumableUploadOptions): Promise<
         checkpoint.chunkSize ?? options.defaultChunkSize ?? DEFAULT_CHUNK,
         MAX_CHUNK,
       );
+      // The next chunk is read and hashed while the one before it travels, so hashing costs
+      // no time on a fast network; it is dropped whenever the server's answer is not the
+      // expected one.
+      let next: Prepared | undefined;
       for (;;) {
-        const start = hash.offset;
-        const end = Math.min(file.size, start + chunkSize);
-        const chunk = await readBytes(file, start, end);
-        hash.update(chunk);
-        const complete = end === file.size;
+        const current = next ?? (await prepare(hash.offset, chunkSize));
+        next = undefined;
+        const sending = client.patch(url, {
+          offset: current.start,
+          chunk: current.chunk,
+          ...(current.fileSha256 ? { fileSha256: current.fileSha256 } : {}),
+          ...(options.onProgress
+            ? { onProgress: (sent) => options.onProgress?.(current.start + sent) }
+            : {}),
+          signal,
+        });
+        const following =
+          current.end < file.size ? prepare(current.end, chunkSize) : Promise.resolve(undefined);
         let answer: { offset: number; sha256?: string };
         try {
-          answer = await client.patch(url, {
-            offset: start,
-            chunk,
-            ...(complete ? { fileSha256: hash.hex() } : {}),
-            ...(options.onProgress
-              ? { onProgress: (sent) => options.onProgress?.(start + sent) }
-              : {}),
-            signal,
-          });
+          answer = await sending;
         } catch (err) {
-          inFlight = hash.checkpoint();
+          await following.catch(() => undefined);
+          inFlight = current.after;
           hash.restore(acknowledged);
           throw err;
         }
-        // A server may take less than it was sent; it then holds only what its offset says.
-        if (answer.offset !== end) hash.restore(acknowledged);
-        await align(answer.offset);
+        next = await following;
+        if (answer.offset === current.end) {
+          acknowledged = current.after;
+          checkpoint = { ...checkpoint, hash: acknowledged };
+          await options.saveCheckpoint(checkpoint);
+          options.onProgress?.(answer.offset);
+        } else {
+          // A server may take less than it was sent; it then holds only what its offset says.
+          next = undefined;
+          hash.restore(acknowledged);
+          await align(answer.offset);
+        }
         failures = 0;
         resends = 0;
-        if (answer.offset === file.size) return finish(answer.sha256);
+        if (answer.offset === file.size) {
+          hash.restore(current.after);
+          return finish(answer.sha256);
+        }
       }
     } catch (err) {
       if (signal.aborted) throw err;
