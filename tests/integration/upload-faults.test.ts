@@ -57,6 +57,24 @@ class Sender {
     return send(`${this.base()}${path}`, 'HEAD', this.headers());
   }
 
+  /** Sends the rest from `offset`; the last answer must carry the server's matching digest. */
+  async finishFrom(path: string, offset: number): Promise<void> {
+    let last: Reply | undefined;
+    while (offset < this.file.length) {
+      last = await this.chunk(path, offset);
+      assert.is(last.status, 204, last.text);
+      offset = Number(last.headers['upload-offset']);
+    }
+    assert.is(last?.headers['exhibit-sha256'], sha256(this.file));
+  }
+
+  /** The stored evidence, downloaded as any reader of the case would. */
+  async download(): Promise<Buffer> {
+    const read = await send(`${this.base()}/api/blobs/${sha256(this.file)}`, 'GET', this.headers());
+    assert.is(read.status, 200);
+    return read.body;
+  }
+
   /** Sends the chunk at `offset`; resolves with the reply, or rejects if the connection dies. */
   async chunk(path: string, offset: number): Promise<Reply> {
     const bytes = this.file.subarray(offset, offset + this.chunkSize);
@@ -137,20 +155,10 @@ test('resumes after the server is killed with SIGKILL mid-upload; the stored fil
     // Whether that chunk was stored before the kill is up to timing; HEAD tells the client.
     await inFlight;
     await startServer();
-    let offset = Number((await sender.offset(path)).headers['upload-offset']);
+    const offset = Number((await sender.offset(path)).headers['upload-offset']);
     assert.ok(offset === 16 * MiB || offset === 32 * MiB, `resumes from ${offset}`);
-    let last: Reply | undefined;
-    while (offset < file.length) {
-      last = await sender.chunk(path, offset);
-      assert.is(last.status, 204, last.text);
-      offset = Number(last.headers['upload-offset']);
-    }
-    assert.is(last?.headers['exhibit-sha256'], sha256(file));
-    const read = await fetch(`${base}/api/blobs/${sha256(file)}`, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
-    assert.is(read.status, 200);
-    assert.ok(Buffer.from(await read.arrayBuffer()).equals(file));
+    await sender.finishFrom(path, offset);
+    assert.ok((await sender.download()).equals(file));
     // At most the one chunk in flight was sent again.
     assert.ok(sender.sent - file.length <= 16 * MiB, `re-sent ${sender.sent - file.length} bytes`);
     child!.kill('SIGTERM');
@@ -197,19 +205,10 @@ test('waits out a MinIO restart mid-upload with clear errors, then finishes exac
       );
       assert.is((await sender.offset(path)).status, 503);
       await minio.restart();
-      let offset = Number((await sender.offset(path)).headers['upload-offset']);
+      const offset = Number((await sender.offset(path)).headers['upload-offset']);
       assert.is(offset, 8 * MiB);
-      let last: Reply | undefined;
-      while (offset < file.length) {
-        last = await sender.chunk(path, offset);
-        assert.is(last.status, 204, last.text);
-        offset = Number(last.headers['upload-offset']);
-      }
-      assert.is(last?.headers['exhibit-sha256'], sha256(file));
-      const read = await fetch(`${base}/api/blobs/${sha256(file)}`, {
-        headers: { Authorization: `Bearer ${token}` },
-      });
-      assert.ok(Buffer.from(await read.arrayBuffer()).equals(file));
+      await sender.finishFrom(path, offset);
+      assert.ok((await sender.download()).equals(file));
     } finally {
       await server.close();
       await store.close();
