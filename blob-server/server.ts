@@ -8,6 +8,7 @@ import { authRoutes } from './routes/auth.ts';
 import { oidcRoutes } from './routes/oidc.ts';
 import { syncInternalRoutes } from './routes/sync-internal.ts';
 import { caseRoutes } from './routes/cases.ts';
+import { auditRoutes } from './routes/audit.ts';
 import type { SyncAuth } from '../sync-server/auth.ts';
 import type { AuthService } from './identity/auth-service.ts';
 import type { CaseAccessService } from './identity/case-access.ts';
@@ -159,6 +160,9 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
       cases: options.auth.cases,
     }),
   );
+  if (options.audit) {
+    app.use('/api/admin/audit', auditRoutes({ auth: options.auth.service, audit: options.audit }));
+  }
   app.use('/api/cases', caseRoutes({ auth: options.auth.service, cases: options.auth.cases }));
   if (options.syncService) {
     app.use('/api/internal/sync', syncInternalRoutes(options.syncService));

@@ -19,7 +19,7 @@ login(
   async () => {
     const dir = await mkdtemp(join(tmpdir(), 'exhibit-rehash-'));
     const store = await IdentityStore.open(join(dir, 'identity'));
-    const audit = await AuditLog.open(join(dir, 'audit'));
+    const audit = await AuditLog.open(join(dir, 'audit'), { keyDir: join(dir, 'keys') });
     const tokens = await TokenService.open({
       keyDir: join(dir, 'keys'),
       issuer: 'exhibit',

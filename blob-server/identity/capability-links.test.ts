@@ -21,7 +21,7 @@ const links = suite<Ctx>('CapabilityLinks', {} as Ctx);
 links.before.each(async (ctx) => {
   ctx.dir = await mkdtemp(join(tmpdir(), 'exhibit-links-'));
   ctx.store = await IdentityStore.open(join(ctx.dir, 'identity'));
-  ctx.audit = await AuditLog.open(join(ctx.dir, 'audit'));
+  ctx.audit = await AuditLog.open(join(ctx.dir, 'audit'), { keyDir: join(ctx.dir, 'keys') });
   ctx.now = new Date('2026-06-01T12:00:00Z');
   ctx.links = new CapabilityLinks(ctx.store.database, ctx.audit, () => ctx.now);
 });

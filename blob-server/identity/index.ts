@@ -33,7 +33,9 @@ export async function openIdentity(options: {
     ttlSeconds: options.accessTokenTtlSeconds,
   });
   const store = await IdentityStore.open(join(options.dataDir, 'identity'));
-  const audit = await AuditLog.open(join(options.dataDir, 'audit')).catch(async (err: unknown) => {
+  const audit = await AuditLog.open(join(options.dataDir, 'audit'), {
+    keyDir: join(options.dataDir, 'keys'),
+  }).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });

@@ -63,7 +63,7 @@ export class SigningKeyUnusable extends ExhibitError {
   override readonly code = 'signing_key_unusable';
 }
 
-interface SigningKey {
+export interface SigningKey {
   kid: string;
   privateKey: CryptoKey;
   publicKey: CryptoKey;
@@ -214,22 +214,39 @@ export class TokenService {
   }
 }
 
-async function loadOrCreateKey(keyDir: string): Promise<SigningKey> {
-  const path = join(keyDir, SIGNING_KEY_FILE);
-  const existing = await readKeyFile(path);
-  if (existing !== undefined) return parseKeyFile(existing, path);
-  const created = await createKeyFile(keyDir, path);
-  if (created) return created;
-  // Another process created the key between our read and our write: use theirs.
-  return parseKeyFile((await readKeyFile(path)) ?? '', path);
+/** Which Ed25519 key: its file under the key directory, and what losing it would mean. */
+export interface KeySpec {
+  file: string;
+  label: string;
+  lossMeans: string;
 }
 
-async function readKeyFile(path: string): Promise<string | undefined> {
+const TOKEN_KEY: KeySpec = {
+  file: SIGNING_KEY_FILE,
+  label: 'token signing key',
+  lossMeans: 'deleting it makes the server create a new key, which signs every user out',
+};
+
+/** The Ed25519 key kept in `<keyDir>/<spec.file>`, created on first use. */
+export async function loadOrCreateKey(
+  keyDir: string,
+  spec: KeySpec = TOKEN_KEY,
+): Promise<SigningKey> {
+  const path = join(keyDir, spec.file);
+  const existing = await readKeyFile(path, spec);
+  if (existing !== undefined) return parseKeyFile(existing, path, spec);
+  const created = await createKeyFile(keyDir, path, spec);
+  if (created) return created;
+  // Another process created the key between our read and our write: use theirs.
+  return parseKeyFile((await readKeyFile(path, spec)) ?? '', path, spec);
+}
+
+async function readKeyFile(path: string, spec: KeySpec): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
-    throw new SigningKeyUnusable(`Cannot read the token signing key ${path}: ${messageOf(err)}`, {
+    throw new SigningKeyUnusable(`Cannot read the ${spec.label} ${path}: ${messageOf(err)}`, {
       cause: err,
     });
   }
@@ -239,12 +256,16 @@ async function readKeyFile(path: string): Promise<string | undefined> {
  * Written to a temporary file and then hard-linked into place, which (unlike rename) never
  * replaces a key that appeared meanwhile. Returns undefined if one did.
  */
-async function createKeyFile(keyDir: string, path: string): Promise<SigningKey | undefined> {
+async function createKeyFile(
+  keyDir: string,
+  path: string,
+  spec: KeySpec,
+): Promise<SigningKey | undefined> {
   const { privateKey } = await generateKeyPair(ALGORITHM, { crv: 'Ed25519', extractable: true });
   const { kty, crv, x, d } = (await exportJWK(privateKey)) as JWK_OKP_Private;
   const kid = await calculateJwkThumbprint({ kty, crv, x });
   const stored: JWK_OKP_Private = { kty, crv, x, d, kid, alg: ALGORITHM, use: 'sig' };
-  const temp = join(keyDir, `.${SIGNING_KEY_FILE}.${randomBytes(8).toString('hex')}.tmp`);
+  const temp = join(keyDir, `.${spec.file}.${randomBytes(8).toString('hex')}.tmp`);
   try {
     await mkdir(keyDir, { recursive: true, mode: 0o700 });
     const handle = await open(temp, 'wx', 0o600);
@@ -259,13 +280,13 @@ async function createKeyFile(keyDir: string, path: string): Promise<SigningKey |
     if (!(await linkIfAbsent(temp, path))) return undefined;
     await syncDir(keyDir);
   } catch (err) {
-    throw new SigningKeyUnusable(`Cannot create the token signing key ${path}: ${messageOf(err)}`, {
+    throw new SigningKeyUnusable(`Cannot create the ${spec.label} ${path}: ${messageOf(err)}`, {
       cause: err,
     });
   } finally {
     await rm(temp, { force: true });
   }
-  return parseKeyFile(JSON.stringify(stored), path);
+  return parseKeyFile(JSON.stringify(stored), path, spec);
 }
 
 async function linkIfAbsent(from: string, to: string): Promise<boolean> {
@@ -298,11 +319,11 @@ async function syncDir(dir: string): Promise<void> {
  * automatically: that would sign everyone out, and would let whoever can write to the directory
  * swap in a key of their own.
  */
-async function parseKeyFile(text: string, path: string): Promise<SigningKey> {
+async function parseKeyFile(text: string, path: string, spec: KeySpec): Promise<SigningKey> {
   const corrupt = (reason: string, cause?: unknown) =>
     new SigningKeyUnusable(
-      `The token signing key ${path} is unusable: ${reason}. Restore it from a backup; ` +
-        'deleting it makes the server create a new key, which signs every user out.',
+      `The ${spec.label} ${path} is unusable: ${reason}. Restore it from a backup; ` +
+        `${spec.lossMeans}.`,
       { cause },
     );
   let jwk: unknown;
