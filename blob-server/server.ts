@@ -147,12 +147,14 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
       auth: options.auth.service,
       cases: options.auth.cases,
       corsOrigins: options.uploads?.corsOrigins ?? [],
+      ...(options.audit ? { audit: options.audit } : {}),
     }),
   );
   app.use(
     '/api/blobs',
     blobRoutes({
       refs,
+      ...(options.audit ? { audit: options.audit } : {}),
       store: options.store,
       maxUploadBytes: options.maxUploadBytes,
       log,

@@ -8,6 +8,7 @@ import { authOf, requireAuth, requireAuthForReads } from '../identity/http.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { sha256Key } from '../storage/keys.ts';
 import type { EvidenceRefs } from '../uploads/evidence-refs.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import {
   BadRequest,
   BlobNotFound,
@@ -32,6 +33,7 @@ export function blobRoutes(options: {
   auth: AuthService;
   cases: CaseAccessService;
   refs: EvidenceRefs;
+  audit?: AuditLog;
 }): Router {
   const { store, maxUploadBytes, log, refs } = options;
   const router = express.Router();
@@ -133,6 +135,23 @@ export function blobRoutes(options: {
       res.setHeader('Content-Length', range ? range.end - range.start + 1 : info.size);
       res.status(range ? 206 : 200).end();
       return;
+    }
+    // Custody: who opened which file, recorded before any byte leaves. A player seeking asks
+    // for later ranges of a file it already opened; those are not new accesses.
+    if (options.audit && (!range || range.start === 0)) {
+      await options.audit.record({
+        action:
+          filename !== undefined
+            ? 'evidence.downloaded'
+            : /^(video|audio)\//.test(info.contentType)
+              ? 'evidence.played'
+              : 'evidence.viewed',
+        actor: { userId: authOf(res).user.id },
+        target: `sha256:${sha256}`,
+        details: { size: info.size, ...(filename !== undefined ? { filename } : {}) },
+        ...(req.ip ? { ip: req.ip } : {}),
+        ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+      });
     }
     const blob = await store.get(key, range);
     if (range) {

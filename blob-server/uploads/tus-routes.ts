@@ -14,6 +14,7 @@ import {
   UploadGone,
 } from '../errors.ts';
 import { UPLOAD_ID, type UploadRecord } from './upload-record.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { ChunkChecksum, UploadService } from './upload-service.ts';
 
 const TUS_VERSION = '1.0.0';
@@ -75,6 +76,7 @@ export function tusRoutes(options: {
    * requests still need a bearer token: CORS only lets the browser send them.
    */
   corsOrigins?: readonly string[];
+  audit?: AuditLog;
 }): Router {
   const { uploads } = options;
   const router = express.Router();
@@ -158,6 +160,19 @@ export function tusRoutes(options: {
       ...(filetype !== undefined && isMediaType(filetype) ? { filetype } : {}),
       ...(clientSha256 !== undefined ? { clientSha256 } : {}),
     });
+    await options.audit?.record({
+      action: 'evidence.upload_started',
+      actor: { userId: user.id },
+      target: `case:${caseId}`,
+      details: {
+        upload: upload.id,
+        length,
+        ...(upload.filename !== undefined ? { filename: upload.filename } : {}),
+        ...(upload.evidenceId !== undefined ? { evidenceId: upload.evidenceId } : {}),
+      },
+      ...(req.ip ? { ip: req.ip } : {}),
+      ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+    });
     res.setHeader('Location', `${req.baseUrl}/${upload.id}`);
     res.setHeader('Exhibit-Chunk-Size', String(uploads.chunkSizeFor(upload)));
     // creation-with-upload: the first chunk may come with the creation request itself.
@@ -198,8 +213,14 @@ export function tusRoutes(options: {
   });
 
   router.delete('/:id', signedIn, async (req, res) => {
-    await continuing(req, res);
-    await uploads.terminate(String(req.params['id']), ownerOf(res));
+    const upload = await continuing(req, res);
+    await uploads.terminate(upload.id, ownerOf(res));
+    await options.audit?.record({
+      action: 'evidence.upload_cancelled',
+      actor: { userId: authOf(res).user.id },
+      target: `case:${upload.caseId}`,
+      details: { upload: upload.id, received: upload.offset, length: upload.length },
+    });
     res.status(204).end();
   });
 

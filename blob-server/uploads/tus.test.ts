@@ -31,6 +31,8 @@ interface Api {
   server: BlobServer;
   store: BlobStore;
   token: string;
+  /** Actions recorded in the audit trail so far. */
+  actions(): Promise<string[]>;
   tokenFor(role: 'investigator' | 'guest' | 'analyst'): Promise<string>;
   /** Lets the clock jump, for expiry. */
   advance(ms: number): void;
@@ -153,6 +155,7 @@ export function tusSuite(
       server,
       store: backend.store,
       token: ids.adminToken,
+      actions: async () => (await ids.identity.audit.list({ limit: 100_000 })).map((e) => e.action),
       tokenFor: (role) => ids.tokenFor(role),
       advance: (ms) => (skew += ms),
       openMultiparts: () => backend.openMultiparts(),
@@ -222,6 +225,10 @@ export function tusSuite(
     assert.is(whole.status, 200);
     assert.is(whole.headers['content-type'], 'video/mp4');
     assert.ok(whole.body.equals(file));
+    const actions = await api.actions();
+    for (const action of ['evidence.upload_started', 'evidence.stored', 'evidence.played']) {
+      assert.ok(actions.includes(action), `${action} in ${actions.join(', ')}`);
+    }
     // Seeking: a range far into the file is served alone.
     const range = await download(api, sha256(file), 'bytes=10485760-10485999');
     assert.is(range.status, 206);
@@ -321,6 +328,7 @@ export function tusSuite(
     assert.is(errorOf(reply).error, 'file_checksum_mismatch');
     assert.match(errorOf(reply).message, new RegExp(`${sha256(file)}.*not ${claimed}`));
     assert.is((await head(api, url)).status, 410);
+    assert.ok((await api.actions()).includes('evidence.rejected'));
     assert.is((await download(api, sha256(file))).status, 404);
     assert.is(await api.store.stat(uploadKeys.object(url.split('/').pop()!)), null);
   });
@@ -372,6 +380,7 @@ export function tusSuite(
     assert.is((await send(url, { method: 'DELETE', headers: tusHeaders(api) })).status, 204);
     assert.is((await head(api, url)).status, 404);
     assert.is(await api.openMultiparts(), 0);
+    assert.ok((await api.actions()).includes('evidence.upload_cancelled'));
   });
 
   it('lets only those who may add evidence to the case upload', async (api) => {
