@@ -2,27 +2,19 @@ import { createHash, webcrypto } from 'node:crypto';
 import type { Level } from 'level';
 import { openLevel } from '../../sync-server/level.ts';
 import { StorageUnavailable } from '../errors.ts';
+import { matches, type AuditQuery } from './audit-search.ts';
 import { loadOrCreateKey, type SigningKey } from '../identity/tokens.ts';
 import {
   ChainVerifier,
   GENESIS_HASH,
   chainPayload,
   checkpointPayload,
+  type AuditEvent,
   type ChainedEntry,
   type CheckpointClaim,
 } from '../../web/lib/shared/audit-chain.ts';
 
-export interface AuditEvent {
-  /** What happened, e.g. 'auth.login', 'auth.login_failed', 'user.role_changed'. */
-  action: string;
-  /** Who did it, when known. */
-  actor?: { userId?: string; email?: string };
-  /** What it was done to, e.g. 'user:<id>'. */
-  target?: string;
-  details?: Record<string, unknown>;
-  ip?: string;
-  userAgent?: string;
-}
+export type { AuditEvent };
 
 export type AuditRecord = ChainedEntry;
 
@@ -163,6 +155,31 @@ export class AuditLog {
   async list(options: { after?: number; limit?: number } = {}): Promise<AuditRecord[]> {
     const gt = options.after === undefined ? undefined : auditKey(options.after);
     return this.#entries.values({ ...(gt ? { gt } : {}), limit: options.limit ?? 1000 }).all();
+  }
+
+  /**
+   * Newest first: the entries matching `query` older than `before` (a sequence number), at most
+   * `limit`; `next` is where the following page starts, when there may be one.
+   */
+  async search(
+    query: AuditQuery,
+    options: { before?: number; limit: number },
+  ): Promise<{ entries: AuditRecord[]; next?: number }> {
+    const lt = options.before === undefined ? undefined : auditKey(options.before);
+    const found: AuditRecord[] = [];
+    for await (const entry of this.#entries.values({ reverse: true, ...(lt ? { lt } : {}) })) {
+      if (!matches(entry, query)) continue;
+      found.push(entry);
+      if (found.length === options.limit) return { entries: found, next: entry.seq };
+    }
+    return { entries: found };
+  }
+
+  /** Oldest first, every entry matching `query`, for exports. */
+  async *matching(query: AuditQuery): AsyncIterable<AuditRecord> {
+    for await (const entry of this.#entries.values()) {
+      if (matches(entry, query)) yield entry;
+    }
   }
 
   async listCheckpoints(): Promise<Checkpoint[]> {

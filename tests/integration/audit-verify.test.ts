@@ -85,6 +85,34 @@ test('administrators check the trail of a running server and sign a checkpoint',
     // Setting up the first administrator is in it already.
     assert.ok(result.entries >= 1, JSON.stringify(result));
     assert.ok(result.checkpoints >= 1, JSON.stringify(result));
+    for (let i = 0; i < 5; i++) {
+      await ids.identity.audit.record({ action: 'evidence.played', target: `sha256:${i}` });
+    }
+    type Page = { entries: { seq: number; action: string }[]; next?: number };
+    const first = (await (
+      await fetch(`${base}/entries?action=evidence&limit=3`, as(ids.adminToken))
+    ).json()) as Page;
+    assert.equal(
+      first.entries.map((e) => e.action),
+      ['evidence.played', 'evidence.played', 'evidence.played'],
+    );
+    assert.ok(first.entries[0]!.seq > first.entries[2]!.seq, 'newest first');
+    const rest = (await (
+      await fetch(
+        `${base}/entries?action=evidence&limit=3&before=${first.next}`,
+        as(ids.adminToken),
+      )
+    ).json()) as Page;
+    assert.is(rest.entries.length, 2);
+    assert.is(rest.next, undefined);
+    const badDate = await fetch(`${base}/entries?from=yesterday`, as(ids.adminToken));
+    assert.is(badDate.status, 400);
+    assert.match(((await badDate.json()) as { message: string }).message, /"from" must be a date/);
+    const csv = await fetch(`${base}/entries.csv?target=sha256:3`, as(ids.adminToken));
+    assert.match(String(csv.headers.get('content-type')), /^text\/csv/);
+    const lines = (await csv.text()).trim().split('\r\n');
+    assert.is(lines.length, 2);
+    assert.match(lines[1]!, /,evidence\.played,.*,sha256:3,/);
     const investigator = await ids.tokenFor('investigator');
     assert.is((await fetch(`${base}/verify`, as(investigator))).status, 403);
     assert.is((await fetch(`${base}/verify`)).status, 401);

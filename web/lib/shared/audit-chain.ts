@@ -4,16 +4,23 @@
 /** The `prevHash` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** One entry of a hash-chained log, as stored. */
-export interface ChainedEntry {
-  seq: number;
-  time: string;
+/** Something that happened, as the code reporting it describes it. */
+export interface AuditEvent {
+  /** What happened, e.g. 'auth.login', 'evidence.played', 'user.role_changed'. */
   action: string;
+  /** Who did it, when known. */
   actor?: { userId?: string; email?: string };
+  /** What it was done to, e.g. 'user:<id>', 'case:<id>', 'sha256:<digest>'. */
   target?: string;
   details?: Record<string, unknown>;
   ip?: string;
   userAgent?: string;
+}
+
+/** One entry of a hash-chained log, as stored. */
+export interface ChainedEntry extends AuditEvent {
+  seq: number;
+  time: string;
   /** `hash` of the entry before, or GENESIS_HASH for the first. */
   prevHash: string;
   /** SHA-256 (hex) of `chainPayload` of this entry. */
