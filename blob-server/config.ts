@@ -47,6 +47,17 @@ const blobSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
     .default('exhibit'),
   S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_OBJECT_LOCK: z
+    .enum(['off', 'governance', 'compliance'], {
+      error: 'must be off, governance or compliance',
+    })
+    .default('off'),
+  EVIDENCE_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .int()
+    .positive('must be positive')
+    .max(36_500, 'must be at most 36500 (a hundred years)')
+    .default(3650),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce
     .number({ error: 'must be a number of seconds' })
     .int()
@@ -90,6 +101,7 @@ export type BlobStoreChoice =
       secretKey: string;
       bucket: string;
       region: string;
+      objectLock?: 'GOVERNANCE' | 'COMPLIANCE';
     };
 
 export interface BlobConfig {
@@ -100,7 +112,13 @@ export interface BlobConfig {
   webRoot: string;
   maxUploadBytes: number;
   /** Resumable uploads: the largest file, and how long an unfinished one is kept. */
-  uploads: { maxFileBytes: number; expiryMs: number; corsOrigins: string[] };
+  uploads: {
+    maxFileBytes: number;
+    expiryMs: number;
+    corsOrigins: string[];
+    /** How long originals stay write-once where the store can (S3 Object Lock). */
+    retentionDays: number;
+  };
   /** S3 when S3_ENDPOINT is set, else files under DATA_DIR/blobs. */
   store: BlobStoreChoice;
   accessTokenTtlSeconds: number;
@@ -144,6 +162,7 @@ export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig
       maxFileBytes: raw.MAX_FILE_BYTES,
       expiryMs: raw.UPLOAD_EXPIRY_HOURS * 60 * 60 * 1000,
       corsOrigins: raw.UPLOAD_CORS_ORIGINS,
+      retentionDays: raw.EVIDENCE_RETENTION_DAYS,
     },
     store: storeChoice(raw),
     accessTokenTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,
@@ -216,7 +235,14 @@ function parseRoleMap(value: string): Map<string, Role> {
 
 function storeChoice(raw: z.infer<typeof blobSchema>): BlobStoreChoice {
   const anyS3 = raw.S3_ENDPOINT ?? raw.S3_ACCESS_KEY ?? raw.S3_SECRET_KEY;
-  if (!anyS3) return { kind: 'fs', dir: `${raw.DATA_DIR}/blobs` };
+  if (!anyS3) {
+    if (raw.S3_OBJECT_LOCK !== 'off') {
+      throw new ConfigError(
+        'invalid configuration: S3_OBJECT_LOCK needs S3 storage (S3_ENDPOINT); the filesystem store cannot make files write-once',
+      );
+    }
+    return { kind: 'fs', dir: `${raw.DATA_DIR}/blobs` };
+  }
   const missing = (['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const).filter(
     (k) => !raw[k],
   );
@@ -230,5 +256,8 @@ function storeChoice(raw: z.infer<typeof blobSchema>): BlobStoreChoice {
     secretKey: raw.S3_SECRET_KEY as string,
     bucket: raw.S3_BUCKET,
     region: raw.S3_REGION,
+    ...(raw.S3_OBJECT_LOCK !== 'off'
+      ? { objectLock: raw.S3_OBJECT_LOCK === 'governance' ? 'GOVERNANCE' : 'COMPLIANCE' }
+      : {}),
   };
 }

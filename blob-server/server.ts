@@ -62,6 +62,8 @@ export interface BlobServerOptions {
     sweepIntervalMs?: number;
     /** Other web origins allowed to upload with tus from a browser (CORS). */
     corsOrigins?: readonly string[];
+    /** Originals are locked this long where the store can (S3 Object Lock). */
+    retentionDays?: number;
   };
 }
 
@@ -92,7 +94,7 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     const ok = storage.ok && (sync?.ok ?? true);
     res.status(ok ? 200 : 503).json({
       status: ok ? 'ok' : 'degraded',
-      storage: { backend: options.store.kind, ...storage },
+      storage: { backend: options.store.kind, protection: options.store.protection, ...storage },
       sync: sync ?? { ok: true, detail: 'runs as a separate service' },
     });
   });
@@ -103,6 +105,9 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     log,
     maxLength: options.uploads?.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     expiryMs: options.uploads?.expiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS,
+    ...(options.uploads?.retentionDays !== undefined
+      ? { retentionDays: options.uploads.retentionDays }
+      : {}),
     onVerified: async (upload) => {
       await options.auth.cases.addEvidence(upload.caseId, upload.sha256!);
       const name = encodeDocName({ kind: 'case', id: upload.caseId });

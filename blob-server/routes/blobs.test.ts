@@ -470,15 +470,17 @@ function trackStore(inner: BlobStore): {
   const store: BlobStore = {
     kind: inner.kind,
     put: (key, body, options) => track(inner.put(key, body, options)),
-    get: (key, range) => {
+    get: (key, range, options) => {
       // Reading a small reference (`refs/…`) to find the bytes is not reading the bytes.
       if (!key.startsWith('refs/')) reads++;
-      return track(inner.get(key, range));
+      return track(inner.get(key, range, options));
     },
-    stat: (key) => track(inner.stat(key)),
+    stat: (key, options) => track(inner.stat(key, options)),
     copy: (from, to) => track(inner.copy(from, to)),
     delete: (key) => track(inner.delete(key)),
     list: (prefix) => inner.list(prefix),
+    protection: inner.protection,
+    protect: (key, until) => track(inner.protect(key, until)),
     minPartSize: inner.minPartSize,
     maxParts: inner.maxParts,
     startMultipart: (key, options) => track(inner.startMultipart(key, options)),

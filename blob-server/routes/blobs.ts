@@ -7,7 +7,7 @@ import type { CaseAccessService } from '../identity/case-access.ts';
 import { authOf, requireAuth, requireAuthForReads } from '../identity/http.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { sha256Key } from '../storage/keys.ts';
-import type { EvidenceRefs } from '../uploads/evidence-refs.ts';
+import { versionOf, type EvidenceRefs } from '../uploads/evidence-refs.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import {
   BadRequest,
@@ -153,7 +153,7 @@ export function blobRoutes(options: {
         ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
       });
     }
-    const blob = await store.get(key, range);
+    const blob = await store.get(key, range, versionOf(info));
     if (range) {
       res.status(206);
       res.setHeader('Content-Range', `bytes ${blob.start}-${blob.end}/${blob.size}`);

@@ -23,10 +23,24 @@ export interface BlobStore {
    * Rejects with `BlobNotFound` when there is no such object and `RangeNotSatisfiable` when the
    * range starts past its end.
    */
-  get(key: string, range?: ByteRange): Promise<BlobReadResult>;
+  get(key: string, range?: ByteRange, options?: ReadOptions): Promise<BlobReadResult>;
 
   /** Size and content type of the object, or null when there is none. */
-  stat(key: string): Promise<BlobInfo | null>;
+  stat(key: string, options?: ReadOptions): Promise<BlobInfo | null>;
+
+  /**
+   * What `protect` can promise: 'object-lock' (S3 Object Lock: not even someone holding the
+   * storage credentials can delete or change a protected version before its date) or 'none'
+   * (the filesystem: protection is whatever the host's permissions and backups give).
+   */
+  readonly protection: 'object-lock' | 'none';
+
+  /**
+   * Protects the object as it is now until `until`, where the backend can, and names the
+   * version protected: reads of that version keep giving these bytes whatever is written under
+   * the key later.
+   */
+  protect(key: string, until: Date): Promise<{ versionId?: string }>;
 
   /** Copies an object within the store (server-side where the backend can). */
   copy(fromKey: string, toKey: string): Promise<void>;
@@ -69,6 +83,11 @@ export interface PutOptions {
   contentType?: string;
   /** When known in advance; backends may use it to choose single or multipart writes. */
   size?: number;
+}
+
+export interface ReadOptions {
+  /** A version `protect` named; the current object when absent. */
+  versionId?: string;
 }
 
 export interface ByteRange {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { BlobStore, ByteRange, PutOptions, StoredPart } from './blob-store.ts';
+import type { BlobStore, ByteRange, PutOptions, ReadOptions, StoredPart } from './blob-store.ts';
 
 /**
  * A store whose backend may not be reachable yet, such as MinIO still booting after a power cut.
@@ -10,7 +10,7 @@ import type { BlobStore, ByteRange, PutOptions, StoredPart } from './blob-store.
 export function deferredStore(
   kind: BlobStore['kind'],
   open: () => Promise<BlobStore>,
-  limits: Pick<BlobStore, 'minPartSize' | 'maxParts'>,
+  limits: Pick<BlobStore, 'minPartSize' | 'maxParts' | 'protection'>,
 ): BlobStore {
   let opened: BlobStore | undefined;
   let opening: Promise<BlobStore> | undefined;
@@ -45,8 +45,10 @@ export function deferredStore(
       });
       return store.put(key, body, options);
     },
-    get: async (key: string, range?: ByteRange) => (await ready()).get(key, range),
-    stat: async (key: string) => (await ready()).stat(key),
+    get: async (key: string, range?: ByteRange, options?: ReadOptions) =>
+      (await ready()).get(key, range, options),
+    stat: async (key: string, options?: ReadOptions) => (await ready()).stat(key, options),
+    protect: async (key: string, until: Date) => (await ready()).protect(key, until),
     copy: async (from: string, to: string) => (await ready()).copy(from, to),
     delete: async (key: string) => (await ready()).delete(key),
     async *list(prefix: string) {

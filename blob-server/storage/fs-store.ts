@@ -85,6 +85,7 @@ class FsStore implements BlobStore {
   // A disk has no minimum part; the same sizes as S3 keep callers' behaviour identical.
   readonly minPartSize = 5 * MiB;
   readonly maxParts = 10_000;
+  readonly protection = 'none';
 
   constructor(
     private readonly root: string,
@@ -223,6 +224,15 @@ class FsStore implements BlobStore {
       await rm(tmpMeta, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * A disk cannot promise write-once storage: anyone with write access to DATA_DIR can change
+   * files. Evidence is still never changed by Exhibit, and its SHA-256 shows any change.
+   */
+  async protect(key: string): Promise<{ versionId?: string }> {
+    assertValidKey(key);
+    return {};
   }
 
   async get(key: string, range?: ByteRange): Promise<BlobReadResult> {

@@ -1,6 +1,6 @@
 import type { BlobStore } from './blob-store.ts';
 import { createFsStore } from './fs-store.ts';
-import { createS3Store, S3_LIMITS, type S3StoreConfig } from './s3-store.ts';
+import { createS3Store, s3Capabilities, type S3StoreConfig } from './s3-store.ts';
 import { deferredStore } from './deferred-store.ts';
 
 export type { BlobStore } from './blob-store.ts';
@@ -16,6 +16,6 @@ export async function createBlobStore(config: BlobStoreConfig): Promise<BlobStor
     case 'fs':
       return createFsStore(config.dir);
     case 's3':
-      return deferredStore('s3', () => createS3Store(config), S3_LIMITS);
+      return deferredStore('s3', () => createS3Store(config), s3Capabilities(config));
   }
 }

@@ -21,6 +21,7 @@ import type {
   BlobStore,
   ByteRange,
   PutOptions,
+  ReadOptions,
   StoredPart,
 } from './blob-store.ts';
 import { assertPartList, assertValidPartNumber } from './multipart.ts';
@@ -39,6 +40,11 @@ export interface S3StoreConfig {
   startupTimeoutMs?: number;
   /** A request that sees no network activity for this long is abandoned as unreachable. */
   requestTimeoutMs?: number;
+  /**
+   * Write-once protection of originals with S3 Object Lock. The bucket must have been created
+   * with Object Lock (a new bucket is); `protect` then sets a retention in this mode.
+   */
+  objectLock?: 'GOVERNANCE' | 'COMPLIANCE';
 }
 
 const DEFAULT_REGION = 'us-east-1';
@@ -52,6 +58,11 @@ const BASE_PART_SIZE = 8 * MiB;
 const MAX_PARTS = 10_000;
 /** S3's own rules for multipart writes. */
 export const S3_LIMITS = { minPartSize: 5 * MiB, maxParts: MAX_PARTS } as const;
+
+/** What the store will promise, known before it is reached. */
+export function s3Capabilities(config: Pick<S3StoreConfig, 'objectLock'>) {
+  return { ...S3_LIMITS, protection: config.objectLock ? 'object-lock' : 'none' } as const;
+}
 
 /** Errors that mean "the server could not be talked to", as opposed to "it said no". */
 const CONNECTION_ERROR_CODES = new Set([
@@ -84,7 +95,7 @@ export async function createS3Store(config: S3StoreConfig): Promise<BlobStore> {
     transport: idleTimeoutTransport(target.useSSL, requestTimeoutMs),
     transportAgent: agent,
   });
-  const store = new S3Store(client, agent, config.bucket, config.endPoint);
+  const store = new S3Store(client, agent, config.bucket, config.endPoint, config.objectLock);
   const startupTimeoutMs = config.startupTimeoutMs ?? STARTUP_TIMEOUT_MS;
   try {
     await withDeadline(store.ensureBucket(config.region ?? DEFAULT_REGION), startupTimeoutMs, () =>
@@ -101,26 +112,93 @@ class S3Store implements BlobStore {
   readonly kind = 's3';
   readonly minPartSize = S3_LIMITS.minPartSize;
   readonly maxParts = S3_LIMITS.maxParts;
+  readonly protection: 'object-lock' | 'none';
 
   constructor(
     private readonly client: Client,
     private readonly agent: http.Agent,
     private readonly bucket: string,
     private readonly endPoint: string,
-  ) {}
+    private readonly objectLock: 'GOVERNANCE' | 'COMPLIANCE' | undefined,
+  ) {
+    this.protection = objectLock ? 'object-lock' : 'none';
+  }
 
   async ensureBucket(region: string): Promise<void> {
     const exists = await this.call(`check the bucket ${this.bucket}`, undefined, () =>
       this.client.bucketExists(this.bucket),
     );
-    if (exists) return;
-    try {
-      await this.client.makeBucket(this.bucket, region);
-    } catch (err) {
-      // Another instance created it between our check and our request: that is what we wanted.
-      if (err instanceof S3Error && err.code === 'BucketAlreadyOwnedByYou') return;
-      throw this.failure(err, `create the bucket ${this.bucket}`);
+    if (!exists) {
+      try {
+        await this.client.makeBucket(this.bucket, region, {
+          ...(this.objectLock ? { ObjectLocking: true } : {}),
+        });
+      } catch (err) {
+        // Another instance created it between our check and our request: what we wanted.
+        if (!(err instanceof S3Error && err.code === 'BucketAlreadyOwnedByYou')) {
+          throw this.failure(err, `create the bucket ${this.bucket}`);
+        }
+      }
     }
+    if (this.objectLock) await this.ensureObjectLock();
+  }
+
+  /**
+   * Object Lock can only be enabled when a bucket is created. With it, S3 keeps every version:
+   * old versions of working objects (upload records, tails) are expired after a day by a
+   * lifecycle rule, which S3 does not apply to versions still under retention.
+   */
+  private async ensureObjectLock(): Promise<void> {
+    const lock = await (
+      this.client.getObjectLockConfig(this.bucket) as unknown as Promise<unknown>
+    ).catch((err: unknown) => {
+      if (err instanceof S3Error && err.code === 'ObjectLockConfigurationNotFoundError') {
+        return undefined;
+      }
+      throw this.failure(err, `read the Object Lock setting of ${this.bucket}`);
+    });
+    if (!lock || (lock as { objectLockEnabled?: string }).objectLockEnabled !== 'Enabled') {
+      throw new StorageUnavailable(
+        `the bucket ${this.bucket} at ${this.endPoint} was created without Object Lock, so originals cannot be made write-once; ` +
+          'S3 can only enable it on a new bucket: set S3_BUCKET to a new name, or S3_OBJECT_LOCK=off',
+      );
+    }
+    await this.call(`set the version clean-up rule of ${this.bucket}`, undefined, () =>
+      this.client.setBucketLifecycle(this.bucket, {
+        Rule: [
+          {
+            ID: 'exhibit-expire-old-versions',
+            Status: 'Enabled',
+            Filter: { Prefix: '' },
+            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+            Expiration: { ExpiredObjectDeleteMarker: true },
+          },
+        ],
+      } as unknown as Parameters<Client['setBucketLifecycle']>[1]),
+    );
+  }
+
+  async protect(key: string, until: Date): Promise<{ versionId?: string }> {
+    assertValidKey(key);
+    const mode = this.objectLock;
+    if (!mode) return {};
+    const stat = await this.call(`read ${key}`, key, () =>
+      this.client.statObject(this.bucket, key),
+    );
+    const versionId = stat.versionId;
+    if (!versionId) {
+      throw new StorageUnavailable(
+        `${key} in ${this.bucket} has no version, so it cannot be locked: the bucket must have Object Lock`,
+      );
+    }
+    await this.call(`protect ${key}`, key, () =>
+      this.client.putObjectRetention(this.bucket, key, {
+        mode,
+        retainUntilDate: until.toISOString(),
+        versionId,
+      }),
+    );
+    return { versionId };
   }
 
   /**
@@ -217,23 +295,25 @@ class S3Store implements BlobStore {
     return err;
   }
 
-  async get(key: string, range?: ByteRange): Promise<BlobReadResult> {
+  async get(key: string, range?: ByteRange, options?: ReadOptions): Promise<BlobReadResult> {
     assertValidKey(key);
     if (range) assertValidRange(range);
     try {
-      return await this.fetch(key, range);
+      return await this.fetch(key, range, options);
     } catch (err) {
       // S3 refuses every explicit range on an empty object, even one starting at byte 0.
-      if (err instanceof RangeNotSatisfiable && range?.start === 0) return this.fetchEmpty(key);
+      if (err instanceof RangeNotSatisfiable && range?.start === 0) {
+        return this.fetchEmpty(key, options);
+      }
       throw err;
     }
   }
 
-  async stat(key: string): Promise<BlobInfo | null> {
+  async stat(key: string, options?: ReadOptions): Promise<BlobInfo | null> {
     assertValidKey(key);
     try {
       const info = await this.call(`read ${key}`, key, () =>
-        this.client.statObject(this.bucket, key),
+        this.client.statObject(this.bucket, key, versionOf(options)),
       );
       const contentType = info.metaData['content-type'];
       return {
@@ -351,18 +431,23 @@ class S3Store implements BlobStore {
     return { part: partNumber, etag };
   }
 
-  private async fetch(key: string, range: ByteRange | undefined): Promise<BlobReadResult> {
+  private async fetch(
+    key: string,
+    range: ByteRange | undefined,
+    options: ReadOptions | undefined,
+  ): Promise<BlobReadResult> {
     const partial = range !== undefined && (range.start > 0 || range.end !== undefined);
+    const version = versionOf(options);
     const response = await this.call(`read ${key}`, key, () =>
       partial
-        ? this.client.getPartialObject(this.bucket, key, range.start, lengthOf(range))
-        : this.client.getObject(this.bucket, key),
+        ? this.client.getPartialObject(this.bucket, key, range.start, lengthOf(range), version)
+        : this.client.getObject(this.bucket, key, version),
     );
     return readResultOf(response);
   }
 
-  private async fetchEmpty(key: string): Promise<BlobReadResult> {
-    const result = await this.fetch(key, undefined);
+  private async fetchEmpty(key: string, options: ReadOptions | undefined): Promise<BlobReadResult> {
+    const result = await this.fetch(key, undefined, options);
     if (result.size === 0) return result;
     // Replaced by a non-empty object between the two requests: the range no longer applies.
     result.body.destroy();
@@ -507,6 +592,10 @@ async function* prepend(
 ): AsyncGenerator<Buffer, void, undefined> {
   yield* first;
   yield* rest;
+}
+
+function versionOf(options: ReadOptions | undefined): { versionId: string } | undefined {
+  return options?.versionId ? { versionId: options.versionId } : undefined;
 }
 
 function lengthOf(range: ByteRange): number {

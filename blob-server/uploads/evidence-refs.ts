@@ -9,6 +9,8 @@ const evidenceRef = z.object({
   key: z.string(),
   size: z.number().int().min(0),
   contentType: z.string(),
+  /** The protected version (S3 Object Lock): what is served, whatever is written later. */
+  versionId: z.string().optional(),
 });
 
 export type EvidenceRef = z.infer<typeof evidenceRef>;
@@ -45,7 +47,7 @@ export class EvidenceRefs {
    */
   async adopt(sha256: string, ref: EvidenceRef): Promise<EvidenceRef> {
     const existing = await this.locate(sha256);
-    if (existing && (await this.#store.stat(existing.key))) return existing;
+    if (existing && (await this.#store.stat(existing.key, versionOf(existing)))) return existing;
     const json = Buffer.from(JSON.stringify(ref));
     await this.#store.put(refKey(sha256), Readable.from([json]), {
       size: json.length,
@@ -53,6 +55,10 @@ export class EvidenceRefs {
     });
     return ref;
   }
+}
+
+export function versionOf(ref: EvidenceRef): { versionId?: string } {
+  return ref.versionId !== undefined ? { versionId: ref.versionId } : {};
 }
 
 function refKey(sha256: string): string {
