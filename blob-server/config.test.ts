@@ -1,0 +1,58 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readBlobConfig } from './config.ts';
+import { ConfigError } from '../sync-server/data-dir.ts';
+
+const S3 = { S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 's' };
+
+function refusal(env: NodeJS.ProcessEnv): string {
+  try {
+    readBlobConfig({ DATA_DIR: '/tmp/exhibit-config-test', ...env });
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    return (err as Error).message;
+  }
+  assert.unreachable('the configuration should have been refused');
+  return '';
+}
+
+test('upload and retention settings have working defaults', () => {
+  const config = readBlobConfig({ DATA_DIR: '/tmp/exhibit-config-test' });
+  assert.equal(config.uploads, {
+    maxFileBytes: 5 * 1024 ** 4,
+    expiryMs: 24 * 3_600_000,
+    corsOrigins: [],
+    retentionDays: 3650,
+  });
+  assert.equal(config.store, { kind: 'fs', dir: '/tmp/exhibit-config-test/blobs' });
+});
+
+test('Object Lock is passed to the S3 store in its mode', () => {
+  const config = readBlobConfig({ DATA_DIR: '/tmp/x', ...S3, S3_OBJECT_LOCK: 'compliance' });
+  assert.is(config.store.kind === 's3' && config.store.objectLock, 'COMPLIANCE');
+  const origins = readBlobConfig({
+    DATA_DIR: '/tmp/x',
+    UPLOAD_CORS_ORIGINS: 'https://intranet.example.org, http://10.0.0.5:8080',
+  }).uploads.corsOrigins;
+  assert.equal(origins, ['https://intranet.example.org', 'http://10.0.0.5:8080']);
+});
+
+test('refuses bad upload and retention settings, naming the variable', () => {
+  assert.match(
+    refusal({ S3_OBJECT_LOCK: 'yes' }),
+    /S3_OBJECT_LOCK="yes": must be off, governance or compliance/,
+  );
+  assert.match(refusal({ S3_OBJECT_LOCK: 'governance' }), /S3_OBJECT_LOCK needs S3 storage/);
+  assert.match(
+    refusal({ EVIDENCE_RETENTION_DAYS: '0' }),
+    /EVIDENCE_RETENTION_DAYS="0": must be positive/,
+  );
+  assert.match(
+    refusal({ UPLOAD_EXPIRY_HOURS: 'soon' }),
+    /UPLOAD_EXPIRY_HOURS="soon": must be a number of hours/,
+  );
+  assert.match(refusal({ UPLOAD_CORS_ORIGINS: 'intranet' }), /"intranet" is not an origin/);
+  assert.match(refusal({ MAX_FILE_BYTES: '-5' }), /MAX_FILE_BYTES="-5"/);
+});
+
+test.run();
