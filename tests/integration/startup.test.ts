@@ -296,6 +296,7 @@ running('logs exhibit.listening, serves health and the PWA, and exits 0 on SIGTE
   assert.is(health.status, 200, JSON.stringify(health.body));
   assert.equal(health.body['storage'], {
     backend: 'fs',
+    protection: 'none',
     ok: true,
     detail: (health.body['storage'] as { detail: string }).detail,
   });
