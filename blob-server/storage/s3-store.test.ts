@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { Client } from 'minio';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startMinio, type MinioServer } from '../../tests/helpers/minio.ts';
+import { minioClient, startMinio, type MinioServer } from '../../tests/helpers/minio.ts';
 import { StorageUnavailable } from '../errors.ts';
 import type { BlobStore } from './blob-store.ts';
 import { blobStoreContract } from './contract.ts';
@@ -24,19 +23,6 @@ function configFor(minio: MinioServer, bucket: string): S3StoreConfig {
 
 function freshBucket(): string {
   return `contract-${randomBytes(4).toString('hex')}`;
-}
-
-/** A plain client, to look at the bucket the way the store cannot (e.g. unfinished uploads). */
-function inspector(minio: MinioServer): Client {
-  const url = new URL(minio.endPoint);
-  return new Client({
-    endPoint: url.hostname,
-    port: Number(url.port),
-    useSSL: false,
-    accessKey: minio.accessKey,
-    secretKey: minio.secretKey,
-    region: 'us-east-1',
-  });
 }
 
 blobStoreContract('MinIO', async () => {
@@ -105,7 +91,7 @@ startup('creates the bucket, and accepts one that already exists', async () => {
     const first = await createS3Store(configFor(minio, bucket));
     await first.put('k', Readable.from([Buffer.from('kept')]));
     await first.close();
-    assert.ok(await inspector(minio).bucketExists(bucket));
+    assert.ok(await minioClient(minio).bucketExists(bucket));
     const second = await createS3Store(configFor(minio, bucket));
     assert.is((await buffer((await second.get('k')).body)).toString(), 'kept');
     await second.close();
@@ -200,7 +186,7 @@ uploads('leave no unfinished upload behind when the source fails', async () => {
     const err = await failure(store.put('big/failed', source));
     assert.is(err.message, 'upload connection dropped');
     const unfinished: unknown[] = [];
-    for await (const upload of inspector(minio).listIncompleteUploads(bucket, '', true)) {
+    for await (const upload of minioClient(minio).listIncompleteUploads(bucket, '', true)) {
       unfinished.push(upload);
     }
     assert.equal(unfinished, []);

@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { minioClient, startMinio } from '../helpers/minio.ts';
 import { rawRequest } from '../helpers/http.ts';
 import { administratorIn } from '../helpers/identity.ts';
-import { freePort } from '../helpers/net.ts';
+import { freePort, waitForHealth } from '../helpers/net.ts';
 
 const require = createRequire(import.meta.url);
 const MiB = 1024 * 1024;
@@ -228,18 +228,6 @@ const { createSHA256 } = require(${JSON.stringify(require.resolve('hash-wasm'))}
 
 function request(url: string, method: string, headers: Record<string, string>, body?: Buffer) {
   return rawRequest(url, { method, headers, ...(body ? { body } : {}), timeoutMs: 300_000 });
-}
-
-async function waitForHealth(base: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const ok = await fetch(`${base}/api/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the blob-server did not start');
 }
 
 const work = await mkdtemp(join(tmpdir(), 'exhibit-bench-upload-'));

@@ -6,6 +6,7 @@ import {
   createAccount,
   setUpAdministrator,
   signIn,
+  signInElsewhere,
   ADMIN,
   type Person,
 } from './fixtures.ts';
@@ -119,8 +120,7 @@ test('someone who is not an administrator is told the user list is not for them'
   await setUpAdministrator(page, exhibit);
   const ann = { name: 'Ann Analyst', email: 'ann@example.org', password: 'analyst passphrase 1' };
   await createAccount(exhibit, ann, 'analyst');
-  const other = await (await browser.newContext()).newPage();
-  await signIn(other, exhibit.url, ann);
+  const other = await signInElsewhere(browser, exhibit.url, ann);
   await expect(other.getByRole('link', { name: 'Account' })).toBeVisible();
   await expect(other.getByRole('link', { name: 'Users' })).toHaveCount(0);
 

@@ -7,7 +7,7 @@ import {
   createAccount,
   createCase,
   setUpAdministrator,
-  signIn,
+  signInElsewhere,
   IVY,
 } from './fixtures.ts';
 
@@ -74,8 +74,7 @@ test('an investigator is told the audit trail is for administrators, and the API
 }) => {
   await setUpAdministrator(page, exhibit);
   await createAccount(exhibit, IVY, 'investigator');
-  const ivy = await (await browser.newContext()).newPage();
-  await signIn(ivy, exhibit.url, IVY);
+  const ivy = await signInElsewhere(browser, exhibit.url, IVY);
   await expect(ivy.getByRole('link', { name: 'Audit' })).toHaveCount(0);
   await ivy.goto(`${exhibit.url}/admin/audit`);
   await expect(ivy.getByRole('alert')).toContainText(

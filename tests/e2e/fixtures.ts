@@ -1,4 +1,4 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Browser, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -177,12 +177,27 @@ export async function setUpAdministrator(page: Page, exhibit: ExhibitProcess): P
   await expect(page.getByRole('heading', { name: 'Cases' })).toBeVisible();
 }
 
-export async function signIn(page: Page, url: string, who = ADMIN): Promise<void> {
+export async function signIn(
+  page: Page,
+  url: string,
+  who: Pick<Person, 'email' | 'password'> = ADMIN,
+): Promise<void> {
   await page.goto(url);
   await page.getByLabel('Email').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { name: 'Cases' })).toBeVisible();
+}
+
+/** Someone else, signed in at the same time in a browser of their own (no shared cookies). */
+export async function signInElsewhere(
+  browser: Browser,
+  url: string,
+  who: Pick<Person, 'email' | 'password'>,
+): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, url, who);
+  return page;
 }
 
 export interface Person {

@@ -4,7 +4,7 @@ import {
   createAccount,
   createCase,
   setUpAdministrator,
-  signIn,
+  signInElsewhere,
   ANA,
   IVY,
 } from './fixtures.ts';
@@ -18,13 +18,11 @@ test('a case manager shares a case with a colleague, who sees it live, and takes
   await createAccount(exhibit, IVY, 'investigator');
   await createAccount(exhibit, ANA, 'analyst');
 
-  const ivyPage = await (await browser.newContext()).newPage();
-  await signIn(ivyPage, exhibit.url, IVY);
+  const ivyPage = await signInElsewhere(browser, exhibit.url, IVY);
   await createCase(ivyPage, { title: 'Fraud ring, Dock Street' });
   await expect(ivyPage.getByTestId('doc-state')).toHaveText('Saved on server');
 
-  const anaPage = await (await browser.newContext()).newPage();
-  await signIn(anaPage, exhibit.url, ANA);
+  const anaPage = await signInElsewhere(browser, exhibit.url, ANA);
   await expect(anaPage.getByText('No cases yet.')).toBeVisible();
 
   const members = ivyPage.getByRole('region', { name: 'Members' });
@@ -58,8 +56,7 @@ test('someone who does not manage the case sees its members but cannot change th
   await setUpAdministrator(page, exhibit);
   await createAccount(exhibit, IVY, 'investigator');
   await createAccount(exhibit, ANA, 'analyst');
-  const ivyPage = await (await browser.newContext()).newPage();
-  await signIn(ivyPage, exhibit.url, IVY);
+  const ivyPage = await signInElsewhere(browser, exhibit.url, IVY);
   await createCase(ivyPage, { title: 'Shared read-only' });
   const members = ivyPage.getByRole('region', { name: 'Members' });
   await members.getByLabel('Email').fill(ANA.email);
@@ -67,8 +64,7 @@ test('someone who does not manage the case sees its members but cannot change th
   await members.getByRole('button', { name: 'Add member' }).click();
   await expect(members).toContainText('Ana Analyst');
 
-  const anaPage = await (await browser.newContext()).newPage();
-  await signIn(anaPage, exhibit.url, ANA);
+  const anaPage = await signInElsewhere(browser, exhibit.url, ANA);
   await anaPage.getByRole('link', { name: 'Shared read-only' }).click();
   const seen = anaPage.getByRole('region', { name: 'Members' });
   await expect(seen).toContainText('Ivy Investigator');

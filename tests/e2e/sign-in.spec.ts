@@ -5,6 +5,7 @@ import {
   createCase,
   setUpAdministrator,
   signIn,
+  signInElsewhere,
   waitForOfflineReady,
   ADMIN,
 } from './fixtures.ts';
@@ -60,8 +61,7 @@ test('an external guest signs in but can open no case', async ({ page, browser, 
   await expect(page.getByTestId('doc-state')).toHaveText('Saved on server');
   const guest = { name: 'Gus Guest', email: 'gus@example.org', password: 'guest passphrase 123' };
   await createAccount(exhibit, guest, 'guest');
-  const other = await (await browser.newContext()).newPage();
-  await signIn(other, exhibit.url, guest);
+  const other = await signInElsewhere(browser, exhibit.url, guest);
   await expect(other.getByText('Staff only')).toHaveCount(0);
   await other.goto(`${exhibit.url}/cases/${id}`);
   await expect(other.getByRole('alert')).toContainText('no access');

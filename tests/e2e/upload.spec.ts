@@ -13,7 +13,7 @@ import {
   createAccount,
   createCase,
   setUpAdministrator,
-  signIn,
+  signInElsewhere,
   ADMIN,
   ANA,
   IVY,
@@ -227,8 +227,7 @@ test('a colleague the case is shared with sees the thumbnail and plays the evide
   await createAccount(exhibit, ANA, 'analyst');
 
   // Neither sees every case: what they may read follows from the case's evidence.
-  const ivyPage = await (await browser.newContext()).newPage();
-  await signIn(ivyPage, exhibit.url, IVY);
+  const ivyPage = await signInElsewhere(browser, exhibit.url, IVY);
   await createCase(ivyPage, { title: 'Shoplifting, High Street' });
   await ivyPage.getByTestId('file-input').setInputFiles(videoPath);
   const mine = evidenceItem(ivyPage, 'scene.mp4');
@@ -239,8 +238,7 @@ test('a colleague the case is shared with sees the thumbnail and plays the evide
   await members.getByRole('button', { name: 'Add member' }).click();
   await expect(members).toContainText(ANA.name);
 
-  const anaPage = await (await browser.newContext()).newPage();
-  await signIn(anaPage, exhibit.url, ANA);
+  const anaPage = await signInElsewhere(browser, exhibit.url, ANA);
   await anaPage.getByRole('link', { name: 'Shoplifting, High Street' }).click();
   const shared = evidenceItem(anaPage, 'scene.mp4');
   await expect(shared).toContainText(sha256(video));

@@ -263,5 +263,6 @@ export function minioClient(server: MinioServer): Client {
     useSSL: false,
     accessKey: server.accessKey,
     secretKey: server.secretKey,
+    region: 'us-east-1',
   });
 }

@@ -13,3 +13,16 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Waits until a server started by a test answers /api/health with 200, for up to 30 s. */
+export async function waitForHealth(base: string): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const ok = await fetch(`${base}/api/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${base} did not become healthy within 30 s`);
+}

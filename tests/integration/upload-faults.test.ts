@@ -10,7 +10,7 @@ import { createBlobServer } from '../../blob-server/server.ts';
 import { createS3Store } from '../../blob-server/storage/s3-store.ts';
 import type { Logger } from '../../sync-server/logger.ts';
 import { startMinio, type MinioServer } from '../helpers/minio.ts';
-import { freePort } from '../helpers/net.ts';
+import { freePort, waitForHealth } from '../helpers/net.ts';
 import { within } from '../helpers/async.ts';
 import { rawRequest, type RawReply } from '../helpers/http.ts';
 import { administratorIn } from '../helpers/identity.ts';
@@ -92,17 +92,6 @@ class Sender {
       bytes,
     );
   }
-}
-
-async function waitForHealth(base: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`${base}/api/health`)
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${base} never became healthy`);
 }
 
 const test = suite('upload faults');
