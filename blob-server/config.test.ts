@@ -55,4 +55,31 @@ test('refuses bad upload and retention settings, naming the variable', () => {
   assert.match(refusal({ MAX_FILE_BYTES: '-5' }), /MAX_FILE_BYTES="-5"/);
 });
 
+test('retention: uncategorised evidence is kept indefinitely and the bin holds 30 days by default', () => {
+  assert.equal(readBlobConfig({ DATA_DIR: '/tmp/x' }).retention, {
+    defaultRetentionDays: null,
+    recycleBinDays: 30,
+  });
+  assert.equal(
+    readBlobConfig({ DATA_DIR: '/tmp/x', DEFAULT_RETENTION_DAYS: '365', RECYCLE_BIN_DAYS: '0' })
+      .retention,
+    { defaultRetentionDays: 365, recycleBinDays: 0 },
+  );
+  assert.is(
+    readBlobConfig({ DATA_DIR: '/tmp/x', DEFAULT_RETENTION_DAYS: 'indefinite' }).retention
+      .defaultRetentionDays,
+    null,
+  );
+});
+
+test('refuses bad retention and recycle bin settings, naming the variable', () => {
+  assert.match(
+    refusal({ DEFAULT_RETENTION_DAYS: 'forever' }),
+    /DEFAULT_RETENTION_DAYS="forever": must be a number of days \(0-36500\) or "indefinite"/,
+  );
+  assert.match(refusal({ DEFAULT_RETENTION_DAYS: '-1' }), /DEFAULT_RETENTION_DAYS="-1"/);
+  assert.match(refusal({ RECYCLE_BIN_DAYS: '-3' }), /RECYCLE_BIN_DAYS="-3": must be 0 or more/);
+  assert.match(refusal({ RECYCLE_BIN_DAYS: '1.5' }), /RECYCLE_BIN_DAYS="1.5": must be a whole/);
+});
+
 test.run();

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseEnv, syncConfigSchema } from '../sync-server/config.ts';
 import { ConfigError } from '../sync-server/data-dir.ts';
 import { ROLES, isRole, type Role } from '../web/lib/shared/roles.ts';
+import { MAX_RETENTION_DAYS } from '../web/lib/shared/retention.ts';
 
 const bytes = z.coerce
   .number({ error: 'must be a number of bytes' })
@@ -58,6 +59,28 @@ const blobSchema = z.object({
     .positive('must be positive')
     .max(36_500, 'must be at most 36500 (a hundred years)')
     .default(3650),
+  DEFAULT_RETENTION_DAYS: z
+    .string()
+    .trim()
+    .default('indefinite')
+    .transform((value, ctx) => {
+      if (value === 'indefinite') return null;
+      const days = /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!(days <= MAX_RETENTION_DAYS)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a number of days (0-${MAX_RETENTION_DAYS}) or "indefinite"`,
+        });
+        return z.NEVER;
+      }
+      return days;
+    }),
+  RECYCLE_BIN_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .int('must be a whole number of days')
+    .min(0, 'must be 0 or more')
+    .max(3650, 'must be at most 3650')
+    .default(30),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce
     .number({ error: 'must be a number of seconds' })
     .int()
@@ -119,6 +142,13 @@ export interface BlobConfig {
     /** How long originals stay write-once where the store can (S3 Object Lock). */
     retentionDays: number;
   };
+  /** Retention policies and the recycle bin (see blob-server/retention). */
+  retention: {
+    /** Retention of evidence without a category; null keeps it indefinitely. */
+    defaultRetentionDays: number | null;
+    /** How long deleted evidence stays restorable before it is purged. */
+    recycleBinDays: number;
+  };
   /** S3 when S3_ENDPOINT is set, else files under DATA_DIR/blobs. */
   store: BlobStoreChoice;
   accessTokenTtlSeconds: number;
@@ -163,6 +193,10 @@ export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig
       expiryMs: raw.UPLOAD_EXPIRY_HOURS * 60 * 60 * 1000,
       corsOrigins: raw.UPLOAD_CORS_ORIGINS,
       retentionDays: raw.EVIDENCE_RETENTION_DAYS,
+    },
+    retention: {
+      defaultRetentionDays: raw.DEFAULT_RETENTION_DAYS,
+      recycleBinDays: raw.RECYCLE_BIN_DAYS,
     },
     store: storeChoice(raw),
     accessTokenTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,

@@ -105,6 +105,25 @@ export class UploadGone extends ExhibitError {
   override readonly code = 'upload_gone';
 }
 
+/** The case is under legal hold: no evidence in it may be deleted or purged. */
+export class LegalHoldActive extends ExhibitError {
+  override readonly status = 423;
+  override readonly code = 'legal_hold';
+}
+
+/** The evidence's retention has not run out; the message says until when it must be kept. */
+export class RetentionNotElapsed extends ExhibitError {
+  override readonly status = 409;
+  override readonly code = 'retention_not_elapsed';
+  constructor(
+    message: string,
+    /** ISO time until which it must be kept; null when indefinitely. */
+    readonly retainUntil: string | null,
+  ) {
+    super(message);
+  }
+}
+
 export class PreconditionFailed extends ExhibitError {
   override readonly status = 412;
   override readonly code = 'precondition_failed';

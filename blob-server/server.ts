@@ -9,6 +9,8 @@ import { oidcRoutes } from './routes/oidc.ts';
 import { syncInternalRoutes } from './routes/sync-internal.ts';
 import { caseRoutes } from './routes/cases.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { retentionRoutes } from './routes/retention.ts';
+import { RetentionService } from './retention/retention-service.ts';
 import type { SyncAuth } from '../sync-server/auth.ts';
 import type { AuthService } from './identity/auth-service.ts';
 import type { CaseAccessService } from './identity/case-access.ts';
@@ -26,6 +28,7 @@ import { UploadService } from './uploads/upload-service.ts';
 const DEFAULT_MAX_FILE_BYTES = 5 * 1024 ** 4;
 const DEFAULT_UPLOAD_EXPIRY_MS = 24 * 60 * 60 * 1000;
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+const DEFAULT_RECYCLE_BIN_DAYS = 30;
 import { listen } from '../sync-server/server.ts';
 import type { SyncHealth } from '../sync-server/server.ts';
 
@@ -55,6 +58,15 @@ export interface BlobServerOptions {
    * into their case by the server itself. Without it the uploading client records them.
    */
   caseDocuments?: { change(name: string, edit: (doc: Y.Doc) => void): Promise<void> };
+  /** Retention policies and the recycle bin; without it, uncategorised evidence is kept indefinitely. */
+  retention?: {
+    /** Retention of evidence without a category; null keeps it indefinitely. */
+    defaultRetentionDays: number | null;
+    recycleBinDays: number;
+    /** How often the recycle bin is checked for evidence due to be purged. */
+    sweepIntervalMs?: number;
+    now?: () => Date;
+  };
   /** Resumable uploads (tus at /api/uploads). */
   uploads?: {
     maxFileBytes: number;
@@ -70,6 +82,7 @@ export interface BlobServerOptions {
 export interface BlobServer {
   readonly httpServer: http.Server;
   readonly uploads: UploadService;
+  readonly retention: RetentionService;
   readonly port: number;
   close(): Promise<void>;
 }
@@ -99,6 +112,17 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     });
   });
   const refs = new EvidenceRefs(options.store);
+  const retention = new RetentionService({
+    cases: options.auth.cases,
+    store: options.store,
+    refs,
+    log,
+    defaultRetentionDays: options.retention?.defaultRetentionDays ?? null,
+    recycleBinDays: options.retention?.recycleBinDays ?? DEFAULT_RECYCLE_BIN_DAYS,
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.caseDocuments ? { caseDocuments: options.caseDocuments } : {}),
+    ...(options.retention?.now ? { now: options.retention.now } : {}),
+  });
   const uploads = new UploadService({
     store: options.store,
     refs,
@@ -109,7 +133,11 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
       ? { retentionDays: options.uploads.retentionDays }
       : {}),
     onVerified: async (upload) => {
-      await options.auth.cases.addEvidence(upload.caseId, upload.sha256!);
+      await options.auth.cases.addEvidence(upload.caseId, upload.sha256!, {
+        evidenceId: upload.evidenceId ?? upload.id,
+        addedAt: new Date().toISOString(),
+        addedBy: upload.owner.replace(/^user:/, ''),
+      });
       const name = encodeDocName({ kind: 'case', id: upload.caseId });
       await options.caseDocuments
         ?.change(name, (doc) => recordVerifiedUpload(doc, upload, new Date().toISOString()))
@@ -171,6 +199,9 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     app.use('/api/admin/audit', auditRoutes({ auth: options.auth.service, audit: options.audit }));
   }
   app.use('/api/cases', caseRoutes({ auth: options.auth.service, cases: options.auth.cases }));
+  const retentionApi = retentionRoutes({ auth: options.auth.service, retention });
+  app.use('/api/cases', retentionApi.cases);
+  app.use('/api/admin/categories', retentionApi.categories);
   if (options.syncService) {
     app.use('/api/internal/sync', syncInternalRoutes(options.syncService));
   }
@@ -233,13 +264,23 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
   sweep();
   const sweeper = setInterval(sweep, options.uploads?.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
   sweeper.unref();
+  // The recycle bin is purged the same way: due items at start, then periodically.
+  const purge = () =>
+    void retention.sweep().catch((err: unknown) => {
+      log.warn('retention.sweep_failed', { error: String(err) });
+    });
+  purge();
+  const purger = setInterval(purge, options.retention?.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
+  purger.unref();
 
   return {
     httpServer,
     port,
     uploads,
+    retention,
     async close() {
       clearInterval(sweeper);
+      clearInterval(purger);
       await new Promise<void>((done) => {
         httpServer.close(() => done());
         httpServer.closeIdleConnections();

@@ -108,10 +108,22 @@ export class CaseAccessService {
     return readers;
   }
 
+  /**
+   * A download needs view access to a case that holds the file outside its recycle bin; files
+   * in a recycle bin only administrators may download. Supervisors, who see every case, may
+   * also fetch files no case lists yet (a thumbnail sent before its case document).
+   */
   async mayDownload(caller: Caller, digest: string): Promise<boolean> {
-    if (seesEveryCase(caller.role)) return true;
-    for (const caseId of await this.#store.casesWithEvidence(digest)) {
-      if (atLeast(await this.levelFor(caller, caseId), 'view')) return true;
+    if (caller.role === 'administrator') return true;
+    const cases = await this.#store.casesWithEvidence(digest);
+    if (cases.length === 0) return seesEveryCase(caller.role);
+    for (const caseId of cases) {
+      if (
+        atLeast(await this.levelFor(caller, caseId), 'view') &&
+        !(await this.#store.withheld(caseId, digest))
+      ) {
+        return true;
+      }
     }
     return false;
   }
@@ -121,8 +133,17 @@ export class CaseAccessService {
   }
 
   /** A file the server itself stored and verified for the case (a finished upload). */
-  async addEvidence(caseId: string, digest: string): Promise<void> {
-    await this.#store.addEvidence(caseId, digest);
+  async addEvidence(
+    caseId: string,
+    digest: string,
+    item?: { evidenceId: string; addedAt: string; addedBy?: string },
+  ): Promise<void> {
+    await this.#store.addEvidence(caseId, digest, item);
+  }
+
+  /** Evidence items, legal holds and categories: what retention (blob-server/retention) keeps. */
+  get records(): CaseAccessStore {
+    return this.#store;
   }
 
   async recordEvidence(caseId: string, digests: Iterable<string>): Promise<void> {

@@ -7,10 +7,11 @@ import { SingleSignOn } from './oidc.ts';
 export function identityServerOptions(
   config: BlobConfig,
   identity: Identity,
-): Pick<BlobServerOptions, 'auth' | 'sso' | 'trustProxy' | 'audit' | 'uploads'> {
+): Pick<BlobServerOptions, 'auth' | 'sso' | 'trustProxy' | 'audit' | 'uploads' | 'retention'> {
   return {
     audit: identity.audit,
     uploads: config.uploads,
+    retention: config.retention,
     auth: {
       service: identity.service,
       cases: identity.cases,

@@ -7,6 +7,7 @@ import { createBlobServer, type BlobServer } from '../server.ts';
 import { createFsStore } from '../storage/fs-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { testIdentity } from '../../tests/helpers/identity.ts';
+import { apiCall } from '../../tests/helpers/http.ts';
 import type { Logger } from '../../sync-server/logger.ts';
 
 const quiet: Logger = { info() {}, warn() {}, error() {} };
@@ -22,28 +23,8 @@ interface Ctx {
   owner: string;
 }
 
-async function call(
-  ctx: Ctx,
-  method: string,
-  path: string,
-  token: string,
-  body?: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${ctx.base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? null : JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-  };
-}
+const call = (ctx: Ctx, method: string, path: string, token: string, body?: unknown) =>
+  apiCall(ctx.base, method, path, token, body);
 
 const members = suite<Ctx>('case members API', {} as Ctx);
 

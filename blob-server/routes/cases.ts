@@ -8,7 +8,7 @@ import { parseBody } from './validate.ts';
 
 const CASE_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
-function caseIdOf(value: unknown): string {
+export function caseIdOf(value: unknown): string {
   if (typeof value !== 'string' || !CASE_ID.test(value)) {
     throw new BadRequest('the address must name a case: 8-64 characters of A-Z a-z 0-9 _ -');
   }

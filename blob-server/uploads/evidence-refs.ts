@@ -55,6 +55,11 @@ export class EvidenceRefs {
     });
     return ref;
   }
+
+  /** Drops the reference (the object it named is gone); forgetting a missing one is no error. */
+  async forget(sha256: string): Promise<void> {
+    await this.#store.delete(refKey(sha256));
+  }
 }
 
 export function versionOf(ref: EvidenceRef): { versionId?: string } {

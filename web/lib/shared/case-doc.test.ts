@@ -3,16 +3,21 @@ import * as assert from 'uvu/assert';
 import * as Y from 'yjs';
 import {
   addEvidence,
+  dropPurgedEvidence,
   evidenceDigests,
   initCase,
   isInitialised,
   readCaseSummary,
   readEvidence,
+  readLegalHold,
   readMeta,
   readTags,
   removeEvidence,
   sameSummary,
+  setEvidenceCategory,
+  setEvidenceDeletion,
   setEvidenceState,
+  setLegalHold,
   updateEvidence,
   updateMeta,
 } from './case-doc.ts';
@@ -217,3 +222,52 @@ summary('sameSummary notices any change', () => {
 });
 
 summary.run();
+
+const retention = suite('retention accessors');
+
+retention('mirror category, deletion and legal hold, and deleted items stop counting', () => {
+  const doc = new Y.Doc();
+  initCase(doc, { id: 'c1', title: 'T', description: '', tags: [], now: 't' });
+  for (const id of ['e1', 'e2']) {
+    addEvidence(doc, {
+      id,
+      name: id,
+      type: 'image/jpeg',
+      size: 1,
+      addedAt: 't',
+      state: 'verified',
+    });
+  }
+  setEvidenceCategory(doc, 'e1', 'cat-1');
+  const deletion = {
+    at: '2026-11-25T00:00:00.000Z',
+    by: { id: 'u1', name: 'Mara Manager' },
+    reason: 'uploaded twice',
+    purgeAt: '2026-12-25T00:00:00.000Z',
+  };
+  setEvidenceDeletion(doc, 'e1', deletion);
+  const [e1] = readEvidence(doc);
+  assert.equal(
+    [e1?.category, e1?.deletedAt, e1?.deletedBy, e1?.deleteReason, e1?.purgeAt],
+    ['cat-1', deletion.at, deletion.by, deletion.reason, deletion.purgeAt],
+  );
+  assert.is(readCaseSummary(doc).evidenceCount, 1);
+  assert.is(evidenceDigests(readEvidence(doc)).length, 0);
+
+  setEvidenceDeletion(doc, 'e1', undefined);
+  assert.is(readEvidence(doc)[0]?.deletedAt, undefined);
+  assert.is(readCaseSummary(doc).evidenceCount, 2);
+  dropPurgedEvidence(doc, 'e2');
+  assert.equal(
+    readEvidence(doc).map((e) => e.id),
+    ['e1'],
+  );
+
+  const hold = { reason: 'subpoena', setAt: 't', setBy: { id: 'u1', name: 'Mara Manager' } };
+  setLegalHold(doc, hold);
+  assert.equal(readLegalHold(doc), hold);
+  setLegalHold(doc, undefined);
+  assert.is(readLegalHold(doc), undefined);
+});
+
+retention.run();

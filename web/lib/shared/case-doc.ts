@@ -1,5 +1,6 @@
 // Browser-safe: imported by the PWA and by the sync-server. No Node built-ins.
 import * as Y from 'yjs';
+import type { EvidenceDeletion, LegalHold } from './retention.ts';
 
 /**
  * The shape of a case document (`case.<id>`) and of the case index (`cases`). Nothing else in
@@ -55,6 +56,14 @@ export interface EvidenceRecord {
   metadata?: EvidenceMetadata;
   /** SHA-256 of a small JPEG preview stored beside the evidence (a poster frame for video). */
   thumbnail?: string;
+  /** The evidence category's id (set through the server, which enforces its retention). */
+  category?: string;
+  /** In the recycle bin since then: mirrored from the server, which decides. */
+  deletedAt?: string;
+  deletedBy?: { id: string; name: string };
+  deleteReason?: string;
+  /** When the server purges it from the recycle bin. */
+  purgeAt?: string;
 }
 
 /** The fields a device may fill in as it learns them; id, name, size and who added it stay. */
@@ -154,7 +163,7 @@ export function readCaseSummary(doc: Y.Doc): CaseSummary {
     tags: readTags(doc),
     createdAt: m.createdAt,
     updatedAt: m.updatedAt,
-    evidenceCount: getEvidence(doc).size,
+    evidenceCount: [...getEvidence(doc).values()].filter((item) => !item.get('deletedAt')).length,
   };
 }
 
@@ -222,7 +231,6 @@ export function readEvidence(doc: Y.Doc): EvidenceRecord[] {
   for (const [id, item] of getEvidence(doc)) {
     const state = item.get('state');
     const metadata = readMetadata(item.get('metadata'));
-    const addedBy = item.get('addedBy') as { id?: unknown; name?: unknown } | undefined;
     out.push({
       id,
       name: String(item.get('name') ?? ''),
@@ -232,18 +240,31 @@ export function readEvidence(doc: Y.Doc): EvidenceRecord[] {
       ...optionalText(item, 'serverSha256'),
       ...optionalText(item, 'verifiedAt'),
       addedAt: String(item.get('addedAt') ?? ''),
-      ...(addedBy && typeof addedBy.id === 'string' && typeof addedBy.name === 'string'
-        ? { addedBy: { id: addedBy.id, name: addedBy.name } }
-        : {}),
+      ...optionalPerson(item, 'addedBy'),
       state: (EVIDENCE_STATES as readonly unknown[]).includes(state)
         ? (state as EvidenceState)
         : 'queued',
       ...optionalText(item, 'error'),
       ...(metadata ? { metadata } : {}),
       ...optionalText(item, 'thumbnail'),
+      ...optionalText(item, 'category'),
+      ...optionalText(item, 'deletedAt'),
+      ...optionalPerson(item, 'deletedBy'),
+      ...optionalText(item, 'deleteReason'),
+      ...optionalText(item, 'purgeAt'),
     });
   }
   return out.sort((a, b) => a.addedAt.localeCompare(b.addedAt));
+}
+
+function optionalPerson<K extends string>(
+  item: Y.Map<unknown>,
+  key: K,
+): Partial<Record<K, { id: string; name: string }>> {
+  const value = item.get(key) as { id?: unknown; name?: unknown } | undefined;
+  return value && typeof value.id === 'string' && typeof value.name === 'string'
+    ? ({ [key]: { id: value.id, name: value.name } } as Record<K, { id: string; name: string }>)
+    : {};
 }
 
 function optionalText<K extends string>(item: Y.Map<unknown>, key: K): Partial<Record<K, string>> {
@@ -277,6 +298,62 @@ function readMetadata(raw: unknown): EvidenceMetadata | undefined {
     };
   }
   return Object.keys(out).length ? out : undefined;
+}
+
+// --- retention, written by the server (blob-server/retention) --------------------------------
+
+/** The evidence's category, as the server has recorded it; undefined for none. */
+export function setEvidenceCategory(doc: Y.Doc, id: string, categoryId: string | undefined): void {
+  const item = getEvidence(doc).get(id);
+  if (!item) return;
+  if (categoryId === undefined) item.delete('category');
+  else item.set('category', categoryId);
+}
+
+/** The evidence moved to the recycle bin (or, with undefined, was restored from it). */
+export function setEvidenceDeletion(
+  doc: Y.Doc,
+  id: string,
+  deletion: EvidenceDeletion | undefined,
+): void {
+  const item = getEvidence(doc).get(id);
+  if (!item) return;
+  doc.transact(() => {
+    if (deletion === undefined) {
+      for (const key of ['deletedAt', 'deletedBy', 'deleteReason', 'purgeAt']) item.delete(key);
+      return;
+    }
+    item.set('deletedAt', deletion.at);
+    item.set('deletedBy', deletion.by);
+    item.set('deleteReason', deletion.reason);
+    item.set('purgeAt', deletion.purgeAt);
+  });
+}
+
+/** The server purged the evidence: its record leaves the case (the audit trail keeps the facts). */
+export function dropPurgedEvidence(doc: Y.Doc, id: string): void {
+  getEvidence(doc).delete(id);
+}
+
+/** The case's legal hold as the server last mirrored it; undefined when there is none. */
+export function readLegalHold(doc: Y.Doc): LegalHold | undefined {
+  const raw = meta(doc).get('legalHold') as Record<string, unknown> | undefined;
+  const setBy = raw?.['setBy'] as { id?: unknown; name?: unknown } | undefined;
+  if (
+    !raw ||
+    typeof raw['reason'] !== 'string' ||
+    typeof raw['setAt'] !== 'string' ||
+    typeof setBy?.id !== 'string' ||
+    typeof setBy.name !== 'string'
+  ) {
+    return undefined;
+  }
+  return { reason: raw['reason'], setAt: raw['setAt'], setBy: { id: setBy.id, name: setBy.name } };
+}
+
+export function setLegalHold(doc: Y.Doc, hold: LegalHold | undefined): void {
+  if (hold === undefined) meta(doc).delete('legalHold');
+  else meta(doc).set('legalHold', { ...hold });
 }
 
 /** The case index: one entry per case the server has stored, written by the server only. */
