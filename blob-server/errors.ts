@@ -146,6 +146,18 @@ export class MultipartNotFound extends ExhibitError {
   override readonly code = 'multipart_not_found';
 }
 
+/** A device sent log entries past where the server's copy of its log stands. */
+export class DeviceLogGap extends ExhibitError {
+  override readonly status = 409;
+  override readonly code = 'device_log_gap';
+  /** The entry the server expects next. */
+  readonly expected: number;
+  constructor(expected: number, got: number) {
+    super(`this device's log continues at entry ${expected}; entry ${got} came first`);
+    this.expected = expected;
+  }
+}
+
 /** The storage backend cannot be reached or refused the operation. */
 export class StorageUnavailable extends ExhibitError {
   override readonly status = 503;

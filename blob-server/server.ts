@@ -11,6 +11,9 @@ import { caseRoutes } from './routes/cases.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { retentionRoutes } from './routes/retention.ts';
 import { RetentionService } from './retention/retention-service.ts';
+import { custodyRoutes, deviceRoutes } from './routes/devices.ts';
+import type { DeviceCustody } from './custody/device-custody.ts';
+import type { CustodyReports } from './custody/custody-report.ts';
 import type { SyncAuth } from '../sync-server/auth.ts';
 import type { AuthService } from './identity/auth-service.ts';
 import type { CaseAccessService } from './identity/case-access.ts';
@@ -53,6 +56,8 @@ export interface BlobServerOptions {
   syncHealth?: () => SyncHealth | undefined;
   /** Where evidence events are recorded. */
   audit?: AuditLog;
+  /** Device keys, their signed custody logs, and per-item custody reports. */
+  custody?: { devices: DeviceCustody; reports: CustodyReports };
   /**
    * The case documents, when the sync-server runs in this process: verified uploads are written
    * into their case by the server itself. Without it the uploading client records them.
@@ -197,6 +202,16 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
   );
   if (options.audit) {
     app.use('/api/admin/audit', auditRoutes({ auth: options.auth.service, audit: options.audit }));
+  }
+  if (options.custody) {
+    app.use(
+      '/api/devices',
+      deviceRoutes({ auth: options.auth.service, devices: options.custody.devices }),
+    );
+    app.use(
+      '/api/cases',
+      custodyRoutes({ auth: options.auth.service, reports: options.custody.reports }),
+    );
   }
   app.use('/api/cases', caseRoutes({ auth: options.auth.service, cases: options.auth.cases }));
   const retentionApi = retentionRoutes({ auth: options.auth.service, retention });

@@ -41,6 +41,8 @@ export interface SyncAuth {
   caseStored(caseId: string, evidence: string[]): Promise<void>;
   /** Records that a read-only connection tried to write (its update was dropped). */
   writeDropped(identity: SyncIdentity, doc: string): void;
+  /** Records that someone changed a case through sync, and which parts of it. */
+  caseChanged?(identity: SyncIdentity, caseId: string, parts: string[]): void;
   /** Subscribes to revocations; returns an unsubscribe function. */
   onRevoked(listener: (revocation: SyncRevocation) => void): () => void;
   /** Subscribes to changes of one user's access to one case (added, changed, removed, expired). */

@@ -20,6 +20,8 @@ export interface Peer {
   readonly awarenessIds: Set<number>;
   /** Told when a write from this read-only peer is dropped, so it can be recorded. */
   onDroppedWrite?: () => void;
+  /** Told which top-level parts of the document a write from this peer changed. */
+  onWrite?: (parts: string[]) => void;
 }
 
 export class MalformedMessage extends Error {
@@ -62,6 +64,7 @@ export class LiveDoc {
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     this.awareness.setLocalState(null);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => this.#onUpdate(update, origin));
+    this.doc.on('afterTransaction', (transaction) => this.#noteWrite(transaction));
     this.awareness.on('update', this.#onAwarenessUpdate);
   }
 
@@ -93,6 +96,22 @@ export class LiveDoc {
       );
     const message = encodeSync((encoder) => syncProtocol.writeUpdate(encoder, update));
     for (const peer of this.peers) if (peer !== origin) send(peer.socket, message);
+  }
+
+  /** Tells the writing peer which named parts (`meta`, `evidence`, …) its update changed. */
+  #noteWrite(transaction: Y.Transaction): void {
+    const peer = transaction.origin as Peer | null;
+    if (!peer?.onWrite || !this.peers.has(peer) || transaction.changed.size === 0) return;
+    const names = new Map<unknown, string>();
+    for (const [name, type] of this.doc.share) names.set(type, name);
+    const parts = new Set<string>();
+    for (const changed of transaction.changed.keys()) {
+      let type: { _item: Y.Item | null } = changed;
+      while (type._item) type = type._item.parent as { _item: Y.Item | null };
+      const name = names.get(type);
+      if (name) parts.add(name);
+    }
+    if (parts.size > 0) peer.onWrite([...parts].sort());
   }
 
   /**

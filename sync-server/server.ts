@@ -269,6 +269,10 @@ function servePeer(ctx: {
       reported = true;
       auth.writeDropped(identity, name);
     };
+    if (docName.kind === 'case' && auth.caseChanged) {
+      const caseId = docName.id;
+      peer.onWrite = (parts) => auth.caseChanged?.(identity, caseId, parts);
+    }
     connections.add(connection);
     return true;
   };

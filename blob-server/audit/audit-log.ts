@@ -32,7 +32,13 @@ export interface AuditVerification {
 }
 
 /** LevelDB layout, for tools that look at the store directly (and tests that tamper with it). */
-export const AUDIT_LAYOUT = { entries: 'entries', checkpoints: 'checkpoints' } as const;
+export const AUDIT_LAYOUT = {
+  entries: 'entries',
+  checkpoints: 'checkpoints',
+  /** `<subject>\0<seq key>` → '': which entries concern a case, a file, an evidence item. */
+  subjects: 'subjects',
+  meta: 'meta',
+} as const;
 export const auditKey = (seq: number) => seq.toString(16).padStart(16, '0');
 
 export const AUDIT_CHECKPOINT_KEY = {
@@ -46,6 +52,38 @@ const CHECKPOINT_EVERY = 10_000;
 const CHECKPOINT_INTERVAL_MS = 10 * 60 * 1000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const SUBJECT_SEP = '\u0000';
+/** Meta key: the last entry whose subjects are certainly indexed. */
+const INDEXED_THROUGH = 'indexed-through';
+
+/**
+ * What an entry is about, for finding it again without reading the whole log: its target
+ * (`case:<id>`, `sha256:<digest>`, `user:<id>`, `device:<id>`), the evidence item and the file
+ * its details name.
+ */
+export function subjectsOf(event: AuditEvent): string[] {
+  const subjects = new Set<string>();
+  if (event.target) subjects.add(event.target);
+  const details = event.details ?? {};
+  const evidenceId = details['evidenceId'];
+  if (typeof evidenceId === 'string' && evidenceId !== '') subjects.add(`evidence:${evidenceId}`);
+  for (const field of ['sha256', 'clientSha256'] as const) {
+    const digest = details[field];
+    if (typeof digest === 'string' && SHA256_HEX.test(digest)) subjects.add(`sha256:${digest}`);
+  }
+  return [...subjects];
+}
+
+/** How one entry stands up when checked on its own, for reports about a single item. */
+export interface EntryProof {
+  seq: number;
+  /** Its contents hash to its hash, and it links to the entry before it. */
+  intact: boolean;
+  /** The checkpoint after it that the chain from it reaches unbroken, when there is one yet. */
+  sealedBy?: { seq: number; time: string; signatureValid: boolean };
+  problem?: string;
+}
 
 /**
  * The one funnel every auditable event goes through: an append-only log in LevelDB under
@@ -61,6 +99,8 @@ export class AuditLog {
   readonly #db: Level<string, unknown>;
   readonly #entries;
   readonly #checkpoints;
+  readonly #subjects;
+  readonly #meta;
   readonly #key: SigningKey;
   readonly #now: () => Date;
   #next: number;
@@ -82,6 +122,8 @@ export class AuditLog {
     this.#checkpoints = db.sublevel<string, Checkpoint>(AUDIT_LAYOUT.checkpoints, {
       valueEncoding: 'json',
     });
+    this.#subjects = db.sublevel<string, string>(AUDIT_LAYOUT.subjects, { valueEncoding: 'utf8' });
+    this.#meta = db.sublevel<string, number>(AUDIT_LAYOUT.meta, { valueEncoding: 'json' });
     this.#key = key;
     this.#now = now;
     this.#next = state.next;
@@ -112,7 +154,7 @@ export class AuditLog {
       });
       const [last] = await entries.values({ reverse: true, limit: 1 }).all();
       const [lastCheckpoint] = await checkpoints.values({ reverse: true, limit: 1 }).all();
-      return new AuditLog(
+      const log = new AuditLog(
         db,
         key,
         {
@@ -122,6 +164,8 @@ export class AuditLog {
         },
         options.now ?? (() => new Date()),
       );
+      await log.#catchUpIndex();
+      return log;
     } catch (err) {
       await db.close();
       throw err;
@@ -138,7 +182,17 @@ export class AuditLog {
         prevHash: this.#head,
       };
       const entry: AuditRecord = { ...unsigned, hash: sha256(chainPayload(unsigned)) };
-      await this.#entries.put(auditKey(entry.seq), entry);
+      const key = auditKey(entry.seq);
+      // The entry and its index keys land together or not at all.
+      await this.#db.batch([
+        { type: 'put', sublevel: this.#entries, key, value: entry },
+        ...subjectsOf(entry).map((subject) => ({
+          type: 'put' as const,
+          sublevel: this.#subjects,
+          key: `${subject}${SUBJECT_SEP}${key}`,
+          value: '',
+        })),
+      ]);
       this.#next++;
       this.#head = entry.hash;
       if (entry.seq - this.#lastCheckpointSeq >= CHECKPOINT_EVERY) await this.#writeCheckpoint();
@@ -182,6 +236,145 @@ export class AuditLog {
     }
   }
 
+  /** Entries about one subject (see `subjectsOf`), oldest first, at most `limit`. */
+  async about(subject: string, limit = 5000): Promise<AuditRecord[]> {
+    const prefix = `${subject}${SUBJECT_SEP}`;
+    const keys = await this.#subjects.keys({ gt: prefix, lt: `${prefix}\uffff`, limit }).all();
+    const found = await this.#entries.getMany(keys.map((k) => k.slice(prefix.length)));
+    return found.filter((e): e is AuditRecord => e !== undefined);
+  }
+
+  /**
+   * Checks given entries the way a court would ask about them one by one: each must hash to its
+   * hash and link to the entry before it, and the chain from it must run unbroken to the next
+   * signed checkpoint, whose signature must hold. Only the stretches between an entry and its
+   * checkpoint are read, so the cost does not grow with the whole log.
+   */
+  async prove(seqs: readonly number[]): Promise<Map<number, EntryProof>> {
+    await this.#queue;
+    const wanted = [...new Set(seqs)].sort((a, b) => a - b);
+    const proofs = new Map<number, EntryProof>();
+    const checkpoints = await this.#checkpoints.values().all();
+    let i = 0;
+    while (i < wanted.length) {
+      const start = wanted[i]!;
+      const seal = checkpoints.find((c) => c.seq >= start);
+      const end = seal ? seal.seq : this.#next - 1;
+      const inStretch = wanted.filter((seq) => seq >= start && seq <= end);
+      i += inStretch.length;
+      const verdict = await this.#checkStretch(start, end, seal);
+      for (const seq of inStretch) {
+        const broken = verdict.brokenAt !== undefined && verdict.brokenAt <= seq;
+        proofs.set(seq, {
+          seq,
+          intact: !broken,
+          ...(seal && verdict.reachesSeal
+            ? {
+                sealedBy: {
+                  seq: seal.seq,
+                  time: seal.time,
+                  signatureValid: verdict.signatureValid,
+                },
+              }
+            : {}),
+          ...(verdict.problem && (broken || !verdict.reachesSeal)
+            ? { problem: verdict.problem }
+            : {}),
+        });
+      }
+    }
+    return proofs;
+  }
+
+  async #checkStretch(
+    start: number,
+    end: number,
+    seal: Checkpoint | undefined,
+  ): Promise<{
+    reachesSeal: boolean;
+    signatureValid: boolean;
+    brokenAt?: number;
+    problem?: string;
+  }> {
+    const before = start > 0 ? await this.#entries.get(auditKey(start - 1)) : undefined;
+    let prevHash = start === 0 ? GENESIS_HASH : before?.hash;
+    let expected = start;
+    const fail = (seq: number, problem: string) => ({
+      reachesSeal: false,
+      signatureValid: false,
+      brokenAt: seq,
+      problem,
+    });
+    if (prevHash === undefined) return fail(start, `entry ${start - 1} is missing`);
+    for await (const [key, entry] of this.#entries.iterator({
+      gte: auditKey(start),
+      lte: auditKey(end),
+    })) {
+      const seq = parseInt(key, 16);
+      if (seq !== expected || entry.seq !== seq) {
+        return fail(expected, `entry ${expected} is missing or out of place`);
+      }
+      if (entry.prevHash !== prevHash) {
+        return fail(seq, `entry ${seq} does not link to the entry before it`);
+      }
+      if (sha256(chainPayload(entry)) !== entry.hash) {
+        return fail(seq, `entry ${seq} was changed after it was written`);
+      }
+      prevHash = entry.hash;
+      expected++;
+    }
+    if (expected !== end + 1) return fail(expected, `entry ${expected} is missing`);
+    if (!seal) return { reachesSeal: false, signatureValid: false };
+    if (seal.hash !== prevHash) {
+      return fail(
+        start,
+        `the entries up to ${seal.seq} no longer match the checkpoint signed at ${seal.time}`,
+      );
+    }
+    const signatureValid = await this.#signatureValid(seal);
+    return {
+      reachesSeal: true,
+      signatureValid,
+      ...(signatureValid
+        ? {}
+        : { problem: `the checkpoint at entry ${seal.seq} is not signed by this server's key` }),
+    };
+  }
+
+  async #signatureValid(checkpoint: Checkpoint): Promise<boolean> {
+    return webcrypto.subtle
+      .verify(
+        'Ed25519',
+        this.#key.publicKey,
+        Buffer.from(checkpoint.signature, 'base64url'),
+        new TextEncoder().encode(checkpointPayload(checkpoint)),
+      )
+      .catch(() => false);
+  }
+
+  /**
+   * Index keys are written with their entry; the marker of how far that is certain moves at
+   * checkpoints. After a crash, the entries past it are indexed again (idempotent puts).
+   */
+  async #catchUpIndex(): Promise<void> {
+    const through = (await this.#meta.get(INDEXED_THROUGH)) ?? -1;
+    if (through >= this.#next - 1) return;
+    let batch: { key: string; value: string }[] = [];
+    const flush = async () => {
+      await this.#subjects.batch(batch.map((op) => ({ type: 'put' as const, ...op })));
+      batch = [];
+    };
+    const range = through >= 0 ? { gt: auditKey(through) } : {};
+    for await (const [key, entry] of this.#entries.iterator(range)) {
+      for (const subject of subjectsOf(entry)) {
+        batch.push({ key: `${subject}${SUBJECT_SEP}${key}`, value: '' });
+      }
+      if (batch.length >= 1000) await flush();
+    }
+    await flush();
+    await this.#meta.put(INDEXED_THROUGH, this.#next - 1);
+  }
+
   async listCheckpoints(): Promise<Checkpoint[]> {
     return this.#checkpoints.values().all();
   }
@@ -216,7 +409,10 @@ export class AuditLog {
       ...claim,
       signature: Buffer.from(signature).toString('base64url'),
     };
-    await this.#checkpoints.put(auditKey(seq), checkpoint);
+    await this.#db.batch([
+      { type: 'put', sublevel: this.#checkpoints, key: auditKey(seq), value: checkpoint },
+      { type: 'put', sublevel: this.#meta, key: INDEXED_THROUGH, value: seq },
+    ]);
     this.#lastCheckpointSeq = seq;
     return checkpoint;
   }

@@ -7,6 +7,8 @@ import { TokenService } from './tokens.ts';
 import { CaseAccessService } from './case-access.ts';
 import { CaseAccessStore } from './case-access-store.ts';
 import { CapabilityLinks } from './capability-links.ts';
+import { DeviceCustody } from '../custody/device-custody.ts';
+import { CustodyReports } from '../custody/custody-report.ts';
 
 export interface Identity {
   service: AuthService;
@@ -14,6 +16,8 @@ export interface Identity {
   /** Links for people without accounts (file requests, camera owners) build on these. */
   links: CapabilityLinks;
   audit: AuditLog;
+  /** Devices' keys and signed custody logs, and the custody reports built from the trail. */
+  custody: { devices: DeviceCustody; reports: CustodyReports };
   close(): Promise<void>;
 }
 
@@ -52,11 +56,14 @@ export async function openIdentity(options: {
     audit,
   });
   const links = new CapabilityLinks(store.database, audit);
+  const devices = new DeviceCustody({ db: store.database, audit, cases });
+  const reports = new CustodyReports({ audit, devices, cases, identity: store });
   return {
     service,
     cases,
     links,
     audit,
+    custody: { devices, reports },
     async close() {
       cases.close();
       await store.close();

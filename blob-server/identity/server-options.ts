@@ -7,9 +7,13 @@ import { SingleSignOn } from './oidc.ts';
 export function identityServerOptions(
   config: BlobConfig,
   identity: Identity,
-): Pick<BlobServerOptions, 'auth' | 'sso' | 'trustProxy' | 'audit' | 'uploads' | 'retention'> {
+): Pick<
+  BlobServerOptions,
+  'auth' | 'sso' | 'trustProxy' | 'audit' | 'uploads' | 'custody' | 'retention'
+> {
   return {
     audit: identity.audit,
+    custody: identity.custody,
     uploads: config.uploads,
     retention: config.retention,
     auth: {

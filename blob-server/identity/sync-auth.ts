@@ -5,11 +5,50 @@ import type { CaseAccessService } from './case-access.ts';
 import { ACCESS_COOKIE } from './http.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 
+/** Edits to one case by one person within this long make one audit entry, not one per keystroke. */
+const CASE_CHANGE_WINDOW_MS = 10_000;
+
+/**
+ * Case changes made through sync, in the audit trail: who changed which parts of which case
+ * (`meta` is title and status, then `description`, `tags`, `evidence`), gathered per person and
+ * case over a short window.
+ */
+function caseChanges(audit: AuditLog, windowMs: number): NonNullable<SyncAuth['caseChanged']> {
+  const open = new Map<string, { parts: Set<string>; updates: number; first: string }>();
+  return (identity, caseId, parts) => {
+    const key = `${identity.userId}\u0000${caseId}`;
+    let window = open.get(key);
+    if (!window) {
+      window = { parts: new Set(), updates: 0, first: new Date().toISOString() };
+      open.set(key, window);
+      const pending = window;
+      setTimeout(() => {
+        open.delete(key);
+        void audit
+          .record({
+            action: 'case.changed',
+            actor: { userId: identity.userId },
+            target: `case:${caseId}`,
+            details: {
+              parts: [...pending.parts].sort(),
+              updates: pending.updates,
+              since: pending.first,
+            },
+          })
+          .catch(() => undefined);
+      }, windowMs).unref();
+    }
+    for (const part of parts) window.parts.add(part);
+    window.updates++;
+  };
+}
+
 /** Sync access decided by the identity and case-access services in this same process. */
 export function identitySyncAuth(
   service: AuthService,
   cases: CaseAccessService,
   audit?: AuditLog,
+  options: { caseChangeWindowMs?: number } = {},
 ): SyncAuth {
   return {
     async authenticate(req) {
@@ -45,6 +84,9 @@ export function identitySyncAuth(
         details: { reason: 'read-only access' },
       });
     },
+    ...(audit
+      ? { caseChanged: caseChanges(audit, options.caseChangeWindowMs ?? CASE_CHANGE_WINDOW_MS) }
+      : {}),
     onRevoked: (listener) => service.onRevoked(listener),
     onCaseAccessChanged: (listener) => cases.onChanged(listener),
   };

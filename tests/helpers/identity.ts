@@ -12,6 +12,8 @@ export const TEST_PASSWORD = 'correct horse battery staple';
  */
 export async function testIdentity(): Promise<{
   identity: Identity;
+  /** Its DATA_DIR, for tests that look at (or tamper with) the stores directly. */
+  dir: string;
   adminToken: string;
   /** Creates a user with this role and returns a fresh access token for them. */
   tokenFor(role: Role, email?: string): Promise<string>;
@@ -33,6 +35,7 @@ export async function testIdentity(): Promise<{
   let n = 0;
   return {
     identity,
+    dir,
     adminToken: admin.accessToken,
     async tokenFor(role, email = `${role}-${++n}@example.org`) {
       // As in real life: the administrator's temporary password, then the person's own.

@@ -45,6 +45,7 @@ access.before.each(async (ctx) => {
       ctx.identity.identity.service,
       ctx.identity.identity.cases,
       ctx.identity.identity.audit,
+      { caseChangeWindowMs: 100 },
     ),
   });
   ctx.url = `ws://127.0.0.1:${ctx.server.port}/sync`;
@@ -90,6 +91,32 @@ async function ivyOpensCase(ctx: Ctx): Promise<{ ivy: TestPeer; token: string }>
   await ivy.savedOnServer();
   return { ivy, token };
 }
+
+access(
+  'changes made through sync are in the audit trail, one entry per burst of edits',
+  async (ctx) => {
+    const { ivy } = await ivyOpensCase(ctx);
+    const audit = ctx.identity.identity.audit;
+    const changes = async () =>
+      (await audit.about(`case:${CASE_ID}`)).filter((e) => e.action === 'case.changed');
+    const until = async (count: number) => {
+      for (let i = 0; i < 300 && (await changes()).length < count; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return changes();
+    };
+    const [first] = await until(1);
+    assert.equal(first?.details?.['parts'], ['evidence', 'meta']);
+    const created = (await audit.about(`case:${CASE_ID}`)).find((e) => e.action === 'case.created');
+    assert.is(first?.actor?.userId, created?.actor?.userId);
+    ivy.doc.getText('description').insert(0, 'Fire at the warehouse');
+    ivy.doc.getText('description').insert(0, 'Arson: ');
+    await ivy.savedOnServer();
+    const second = (await until(2))[1];
+    assert.equal(second?.details?.['parts'], ['description']);
+    assert.is(second?.details?.['updates'], 2);
+  },
+);
 
 access('the investigator who opens a case manages it and finds it in her own list', async (ctx) => {
   const { token } = await ivyOpensCase(ctx);

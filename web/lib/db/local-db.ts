@@ -1,5 +1,6 @@
 import Dexie, { type EntityTable } from 'dexie';
 import type { CaseSummary } from '$lib/shared/case-doc';
+import type { DeviceEntry, DevicePublicKey } from '$lib/shared/device-log';
 
 /**
  * What this device keeps besides the Yjs documents themselves (those live in y-indexeddb).
@@ -49,7 +50,30 @@ export interface QueuedUpload {
   described: 0 | 1;
   /** A thumbnail made here, waiting to be stored on the server. */
   thumbnail?: Blob;
+  /**
+   * The file's SHA-256, computed here before anything was sent, and the custody record this
+   * device signed over it. The upload must arrive with exactly this digest.
+   */
+  sealed?: { sha256: string; deviceId: string; seq: number };
 }
+
+/**
+ * This browser's own key pair for this user: the private half cannot be exported, so entries
+ * signed with it can only have been made here.
+ */
+export interface DeviceKeyRow {
+  id: 'self';
+  deviceId: string;
+  privateKey: CryptoKey;
+  publicKey: DevicePublicKey;
+  label: string;
+  createdAt: string;
+  /** When the server accepted the key for this user. */
+  registeredAt?: string;
+}
+
+/** One entry of this device's custody log; `sent` turns 1 once the server holds it. */
+export type CustodyLogRow = DeviceEntry & { sent: 0 | 1 };
 
 /**
  * Where a resumable upload stands: the server's upload address and the hash state at the last
@@ -68,6 +92,8 @@ export class LocalDb extends Dexie {
   documents!: EntityTable<LocalDocument, 'name'>;
   uploads!: EntityTable<QueuedUpload, 'evidenceId'>;
   uploadCheckpoints!: EntityTable<UploadCheckpointRow, 'evidenceId'>;
+  deviceKey!: EntityTable<DeviceKeyRow, 'id'>;
+  custodyLog!: Dexie.Table<CustodyLogRow, [string, number]>;
 
   constructor(name: string) {
     super(name);
@@ -101,6 +127,10 @@ export class LocalDb extends Dexie {
         );
       });
     this.version(3).stores({ outbox: null });
+    this.version(4).stores({
+      deviceKey: 'id',
+      custodyLog: '[device+seq], [device+sent+seq]',
+    });
   }
 }
 

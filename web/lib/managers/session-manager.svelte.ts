@@ -1,5 +1,6 @@
 import { deviceDb } from '$lib/db/device-db';
 import { closeLocalDb, openLocalDb } from '$lib/db/local-db';
+import { custodyManager } from '$lib/managers/custody-manager.svelte';
 import { syncManager } from '$lib/managers/sync-manager.svelte';
 import { uploadManager } from '$lib/managers/upload-manager.svelte';
 import type { PublicUser, SessionResponse } from '$lib/shared/auth-schemas';
@@ -184,6 +185,7 @@ class SessionManager {
 
   #startWork(user: PublicUser): void {
     syncManager.start(user.id, () => this.reauthenticate());
+    custodyManager.start(user.id);
     uploadManager.start({
       user: { id: user.id, name: user.name },
       token: async (renew) => {
@@ -200,6 +202,7 @@ class SessionManager {
     this.#user = undefined;
     this.#status = 'signed-out';
     uploadManager.stop();
+    custodyManager.stop();
     syncManager.stop();
     closeLocalDb();
     await deviceDb.session.delete('current');

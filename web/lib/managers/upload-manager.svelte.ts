@@ -1,6 +1,7 @@
 import { liveQuery } from 'dexie';
 import type * as Y from 'yjs';
 import { localDb, type LocalDb, type QueuedUpload } from '$lib/db/local-db';
+import { custodyManager } from '$lib/managers/custody-manager.svelte';
 import { syncManager } from '$lib/managers/sync-manager.svelte';
 import { readMediaMetadata } from '$lib/media/metadata';
 import { makeThumbnail } from '$lib/media/thumbnail';
@@ -14,7 +15,9 @@ import {
 } from '$lib/shared/case-doc';
 import { encodeDocName, newId } from '$lib/shared/doc-names';
 import { browserTransport } from '$lib/upload/browser-transport';
+import { readBytes, ResumableHash } from '$lib/upload/resumable-hash';
 import { resumableUpload } from '$lib/upload/resumable-upload';
+import type { CustodyRecordDetails } from '$lib/shared/device-log';
 import {
   FileMismatch,
   isTransient,
@@ -26,12 +29,13 @@ import {
 
 /**
  * - `queued`: waiting for a free slot.
+ * - `sealing`: hashing the file and signing its custody record, before anything is sent.
  * - `uploading`: bytes are on their way.
  * - `waiting`: offline, or the server is unavailable; tries again by itself.
  * - `paused`: held until the person resumes it.
  * - `failed`: refused or not verified; waits for the person to retry or cancel.
  */
-export type UploadPhase = 'queued' | 'uploading' | 'waiting' | 'paused' | 'failed';
+export type UploadPhase = 'queued' | 'sealing' | 'uploading' | 'waiting' | 'paused' | 'failed';
 
 export interface UploadItem {
   evidenceId: string;
@@ -73,6 +77,9 @@ interface Live {
 }
 
 const OFFLINE = 'Offline. The upload continues when the connection is back.';
+const SEALING = 'Computing its SHA-256 and signing a custody record on this device before sending.';
+/** Sealing reads the file in slices this big, so any size fits in memory. */
+const SEAL_SLICE = 8 * 1024 * 1024;
 /** Files sent at the same time: more would only split the same bandwidth. */
 const CONCURRENCY = 2;
 const RATE_WINDOW_MS = 5_000;
@@ -298,7 +305,7 @@ class UploadManager {
    */
   #changeHere(
     evidenceId: string,
-    change: Partial<Pick<QueuedUpload, 'status' | 'error' | 'uploaded'>>,
+    change: Partial<Pick<QueuedUpload, 'status' | 'error' | 'uploaded' | 'sealed'>>,
   ): QueuedUpload | undefined {
     const row = this.#rows.find((r) => r.evidenceId === evidenceId);
     if (!row) return undefined;
@@ -426,14 +433,22 @@ class UploadManager {
       this.#samples.delete(id);
       this.#setLive(id, { phase: 'waiting', rate: undefined, message });
     };
-    this.#setLive(id, { phase: 'uploading', message: undefined });
     try {
+      const sealed = row.sealed ?? (await this.#seal(session, row, signal));
+      this.#setLive(id, { phase: 'uploading', message: undefined });
       const saved = (await db.uploadCheckpoints.get(id)) ?? { evidenceId: id };
       const { evidenceId: _, ...checkpoint } = saved;
       const result = await resumableUpload({
         client,
         file: row.file,
-        metadata: { case: row.caseId, evidence: id, filename: row.name, filetype: row.type },
+        metadata: {
+          case: row.caseId,
+          evidence: id,
+          filename: row.name,
+          filetype: row.type,
+          // The server refuses a file whose digest is not the one sealed on this device.
+          sha256: sealed.sha256,
+        },
         checkpoint,
         saveCheckpoint: async (c) => {
           await db.uploadCheckpoints.put({ evidenceId: id, ...c });
@@ -489,6 +504,58 @@ class UploadManager {
       this.#setLive(id, { phase: 'failed', rate: undefined, message });
       await this.#inCase(row.caseId, (doc) => setEvidenceState(doc, id, 'failed', message));
     }
+  }
+
+  /**
+   * Custody starts here: the whole file is hashed on this device and a custody record over that
+   * digest (with what the file says about where and when it was recorded) is signed with this
+   * device's key and kept in its log, before a byte is sent. Offline too.
+   */
+  async #seal(
+    session: Running,
+    row: QueuedUpload,
+    signal: AbortSignal,
+  ): Promise<NonNullable<QueuedUpload['sealed']>> {
+    const id = row.evidenceId;
+    this.#setLive(id, { phase: 'sealing', sent: 0, rate: undefined, message: SEALING });
+    const hash = await ResumableHash.create();
+    let painted = 0;
+    while (hash.offset < row.size) {
+      signal.throwIfAborted();
+      const end = Math.min(row.size, hash.offset + SEAL_SLICE);
+      hash.update(await readBytes(row.file, hash.offset, end));
+      if (performance.now() - painted > PAINT_MS) {
+        painted = performance.now();
+        this.#setLive(id, { sent: end });
+      }
+    }
+    const sha256 = hash.hex();
+    const said = await readMediaMetadata(row.file, { signal }).catch(() => undefined);
+    const file = row.file instanceof File ? row.file : undefined;
+    const details: CustodyRecordDetails = {
+      sha256,
+      size: row.size,
+      name: row.name.slice(0, 1024),
+      type: row.type.slice(0, 255),
+      source: 'file',
+      ...(file?.lastModified ? { lastModified: new Date(file.lastModified).toISOString() } : {}),
+      ...(said?.capturedAt ? { capturedAt: said.capturedAt.slice(0, 40) } : {}),
+      ...(said?.camera ? { camera: said.camera.slice(0, 200) } : {}),
+      ...(said?.location ? { location: { ...said.location, source: 'file' as const } } : {}),
+    };
+    signal.throwIfAborted();
+    const entry = await custodyManager.record({
+      action: 'evidence.added',
+      case: row.caseId,
+      evidence: id,
+      details: { ...details },
+    });
+    const sealed = { sha256, deviceId: entry.device, seq: entry.seq };
+    this.#changeHere(id, { sealed });
+    await session.db.uploads.update(id, { sealed });
+    await this.#inCase(row.caseId, (doc) => updateEvidence(doc, id, { sha256 }));
+    this.#setLive(id, { sent: 0 });
+    return sealed;
   }
 
   /** Reads metadata and makes and stores a thumbnail, one file at a time, beside the uploads. */

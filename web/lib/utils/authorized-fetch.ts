@@ -17,6 +17,8 @@ export class RequestRefused extends Error {
     readonly status: number,
     /** The server's machine-readable `error` code, when it sent one. */
     readonly code?: string,
+    /** The whole answer, for refusals that carry more than a message. */
+    readonly body: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -61,6 +63,7 @@ function refusal(status: number, payload: unknown): RequestRefused {
       : `The server answered ${status}.`,
     status,
     typeof error === 'string' ? error : undefined,
+    body,
   );
 }
 
