@@ -168,10 +168,11 @@ export class RetentionService {
 
   /** The server's view of a case's retention: its legal hold and every item not yet purged. */
   async caseRetention(auth: Authenticated, caseId: string): Promise<CaseRetention> {
-    await this.#require(auth, caseId, 'view', 'you have no access to this case');
+    const level = await this.#require(auth, caseId, 'view', 'you have no access to this case');
     const categories = new Map((await this.#records.categories()).map((c) => [c.id, c]));
     const items = (await this.#records.items(caseId)).filter((i) => !i.purgedAt);
     return {
+      level,
       legalHold: (await this.#records.getLegalHold(caseId)) ?? null,
       items: items.map((item) => this.#view(item, categories)),
     };
@@ -409,10 +410,10 @@ export class RetentionService {
     caseId: string,
     needed: CaseLevel,
     refusal: string,
-  ): Promise<void> {
-    if (!atLeast(await this.#cases.levelFor(auth.user, caseId), needed)) {
-      throw new Forbidden(refusal);
-    }
+  ): Promise<CaseLevel> {
+    const level = await this.#cases.levelFor(auth.user, caseId);
+    if (!level || !atLeast(level, needed)) throw new Forbidden(refusal);
+    return level;
   }
 
   /** One change to one evidence item, by someone with at least `needed` on its case. */

@@ -308,6 +308,7 @@ bin('contributors set the category; viewers and other cases’ members are refus
   assert.equal(entry?.details, { evidenceId: 'e1', sha256: digest, category: 'Traffic stop' });
   const view = await call(ctx, 'GET', `/api/cases/${CASE_ID}/retention`, ctx.viewer);
   assert.is(view.status, 200);
+  assert.is(view.body['level'], 'view');
   assert.is((view.body['items'] as Array<Record<string, unknown>>)[0]?.['categoryId'], id);
   assert.is((await call(ctx, 'GET', `/api/cases/${CASE_ID}/retention`, ctx.stranger)).status, 403);
 });

@@ -5,10 +5,12 @@ import {
   getDescription,
   isInitialised,
   readEvidence,
+  readLegalHold,
   readMeta,
   readTags,
   type EvidenceRecord,
 } from '$lib/shared/case-doc';
+import type { LegalHold } from '$lib/shared/retention';
 import { YState } from '$lib/utils/y-state.svelte';
 
 interface CaseSnapshot {
@@ -21,6 +23,8 @@ interface CaseSnapshot {
   description: string;
   tags: string[];
   evidence: EvidenceRecord[];
+  /** As the server last mirrored it into the case. */
+  legalHold: LegalHold | undefined;
 }
 
 /** One case open on screen: its document and a reactive snapshot of what it holds. */
@@ -41,6 +45,7 @@ export class CaseView {
       description: getDescription(doc).toString(),
       tags: readTags(doc),
       evidence: readEvidence(doc),
+      legalHold: readLegalHold(doc),
     }));
     void this.handle.ready.then(() => (this.#loaded = true));
   }

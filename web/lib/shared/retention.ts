@@ -1,6 +1,7 @@
 // Browser-safe: imported by the PWA (forms, what to show) and the blob-server (request
 // validation, the rules it enforces). No Node built-ins.
 import { z } from 'zod';
+import type { CaseLevel } from './access-policy.ts';
 
 /** The longest retention a category may have in days; beyond it, say "indefinitely". */
 export const MAX_RETENTION_DAYS = 36_500;
@@ -50,6 +51,8 @@ export interface RetentionSettings {
 }
 
 export interface CaseRetention {
+  /** The caller's level on the case: what the page may offer them. */
+  level: CaseLevel;
   legalHold: LegalHold | null;
   items: EvidenceRetention[];
 }
@@ -105,5 +108,6 @@ export function purgeTime(deletedAt: Date, recycleBinDays: number): string {
 /** "30 days", "1 day", "indefinitely": a retention as a person says it. */
 export function describeRetention(days: number | null): string {
   if (days === null) return 'indefinitely';
+  if (days === 0) return '0 days (no minimum)';
   return days === 1 ? '1 day' : `${days} days`;
 }
