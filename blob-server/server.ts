@@ -18,6 +18,8 @@ import type { SyncAuth } from '../sync-server/auth.ts';
 import type { AuthService } from './identity/auth-service.ts';
 import type { CaseAccessService } from './identity/case-access.ts';
 import type { SingleSignOn } from './identity/oidc.ts';
+import type { Notifications } from './notifications/notifications.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { ExhibitError, RouteNotFound, TooManyAttempts, httpStatusOf } from './errors.ts';
 import { createLogger, type Logger } from '../sync-server/logger.ts';
 import type { AuditLog } from './audit/audit-log.ts';
@@ -25,8 +27,15 @@ import { EvidenceRefs } from './uploads/evidence-refs.ts';
 import { recordVerifiedUpload } from './uploads/case-evidence.ts';
 import { encodeDocName } from '../web/lib/shared/doc-names.ts';
 import type * as Y from 'yjs';
-import { tusRoutes } from './uploads/tus-routes.ts';
+import { accountGate, tusRoutes } from './uploads/tus-routes.ts';
+import type { FileRequests } from './requests/file-requests.ts';
+import {
+  fileRequestRoutes,
+  publicRequestRoutes,
+  type PublicLimits,
+} from './routes/file-requests.ts';
 import { UploadService } from './uploads/upload-service.ts';
+import type { UploadRecord } from './uploads/upload-record.ts';
 
 const DEFAULT_MAX_FILE_BYTES = 5 * 1024 ** 4;
 const DEFAULT_UPLOAD_EXPIRY_MS = 24 * 60 * 60 * 1000;
@@ -58,6 +67,10 @@ export interface BlobServerOptions {
   audit?: AuditLog;
   /** Device keys, their signed custody logs, and per-item custody reports. */
   custody?: { devices: DeviceCustody; reports: CustodyReports };
+  /** Public file requests: their investigators' routes, the public routes and upload endpoint. */
+  fileRequests?: { requests: FileRequests; limits?: Partial<PublicLimits> };
+  /** In-app (and mailed) notifications: `/api/notifications`, and news of verified uploads. */
+  notifications?: Notifications;
   /**
    * The case documents, when the sync-server runs in this process: verified uploads are written
    * into their case by the server itself. Without it the uploading client records them.
@@ -128,6 +141,44 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     ...(options.caseDocuments ? { caseDocuments: options.caseDocuments } : {}),
     ...(options.retention?.now ? { now: options.retention.now } : {}),
   });
+  /**
+   * Tells the case's other members about evidence a signed-in user added. Uploads through a
+   * file request (`request:` owners) are announced by the file-request feature itself.
+   */
+  const notifyEvidenceAdded = async (upload: UploadRecord) => {
+    if (!options.notifications || !upload.owner.startsWith('user:')) return;
+    const who = upload.ownerName ?? 'A colleague';
+    await options.notifications
+      .notifyCase(upload.caseId, {
+        kind: 'evidence.added',
+        title: `New evidence: ${upload.filename ?? 'a file'}`,
+        body: `${who} added ${upload.filename ?? 'a file'} to a case you work on.`,
+        link: `/cases/${upload.caseId}`,
+        actorId: upload.owner.slice('user:'.length),
+      })
+      .catch((err: unknown) => {
+        log.warn('notification.failed', { upload: upload.id, error: String(err) });
+      });
+  };
+  /** News for the case of a file from the public, arrived whole. */
+  const announceSubmission = async (
+    upload: UploadRecord,
+    received: Awaited<ReturnType<FileRequests['fileVerified']>>,
+  ) => {
+    if (!received || !options.notifications) return;
+    const { request, submission } = received;
+    const from = submission.contact.name ?? submission.contact.email ?? 'an anonymous sender';
+    await options.notifications
+      .notifyCase(upload.caseId, {
+        kind: 'request.file_received',
+        title: `Public submission: ${upload.filename ?? 'a file'}`,
+        body: `${submission.reference}, from ${from}, through the request “${request.title}”.`,
+        link: `/cases/${upload.caseId}`,
+      })
+      .catch((err: unknown) => {
+        log.warn('notification.failed', { upload: upload.id, error: String(err) });
+      });
+  };
   const uploads = new UploadService({
     store: options.store,
     refs,
@@ -143,16 +194,25 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
         addedAt: new Date().toISOString(),
         addedBy: upload.owner.replace(/^user:/, ''),
       });
+      // A file from the public goes on its sender's receipt first, so the case can name it.
+      const received = upload.owner.startsWith('submission:')
+        ? await options.fileRequests?.requests.fileVerified(upload)
+        : undefined;
       const name = encodeDocName({ kind: 'case', id: upload.caseId });
+      const submission = received
+        ? { request: received.request.id, reference: received.submission.reference }
+        : undefined;
       await options.caseDocuments
-        ?.change(name, (doc) => recordVerifiedUpload(doc, upload, new Date().toISOString()))
+        ?.change(name, (doc) =>
+          recordVerifiedUpload(doc, upload, new Date().toISOString(), submission),
+        )
         .catch((err: unknown) => {
           // The file is stored and verified; the uploading client still records it itself.
           log.warn('upload.case_record_failed', { id: upload.id, error: String(err) });
         });
       await options.audit?.record({
         action: 'evidence.stored',
-        actor: { userId: upload.owner.replace(/^user:/, '') },
+        actor: actorOfOwner(upload.owner),
         target: `case:${upload.caseId}`,
         details: {
           sha256: upload.sha256,
@@ -163,11 +223,14 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
           upload: upload.id,
         },
       });
+      await notifyEvidenceAdded(upload);
+      await announceSubmission(upload, received);
     },
     onRejected: async (upload) => {
+      await options.fileRequests?.requests.fileDropped(upload, upload.failure ?? 'refused');
       await options.audit?.record({
         action: 'evidence.rejected',
-        actor: { userId: upload.owner.replace(/^user:/, '') },
+        actor: actorOfOwner(upload.owner),
         target: `case:${upload.caseId}`,
         details: {
           reason: upload.failure,
@@ -182,8 +245,7 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     '/api/uploads',
     tusRoutes({
       uploads,
-      auth: options.auth.service,
-      cases: options.auth.cases,
+      gate: accountGate(options.auth.service, options.auth.cases),
       corsOrigins: options.uploads?.corsOrigins ?? [],
       ...(options.audit ? { audit: options.audit } : {}),
     }),
@@ -213,7 +275,28 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
       custodyRoutes({ auth: options.auth.service, reports: options.custody.reports }),
     );
   }
+  if (options.fileRequests) {
+    app.use(
+      '/api/cases',
+      fileRequestRoutes({ auth: options.auth.service, requests: options.fileRequests.requests }),
+    );
+    app.use(
+      '/api/public',
+      publicRequestRoutes({
+        requests: options.fileRequests.requests,
+        uploads,
+        ...(options.audit ? { audit: options.audit } : {}),
+        ...(options.fileRequests.limits ? { limits: options.fileRequests.limits } : {}),
+      }),
+    );
+  }
   app.use('/api/cases', caseRoutes({ auth: options.auth.service, cases: options.auth.cases }));
+  if (options.notifications) {
+    app.use(
+      '/api/notifications',
+      notificationRoutes({ auth: options.auth.service, notifications: options.notifications }),
+    );
+  }
   const retentionApi = retentionRoutes({ auth: options.auth.service, retention });
   app.use('/api/cases', retentionApi.cases);
   app.use('/api/admin/categories', retentionApi.categories);
@@ -330,6 +413,11 @@ function mountPwa(app: express.Express, root: string): void {
     res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
     res.sendFile(index);
   });
+}
+
+/** Who an upload's owner is, for the audit trail: a user, or a public sender (no account). */
+function actorOfOwner(owner: string): { userId?: string } {
+  return owner.startsWith('user:') ? { userId: owner.slice('user:'.length) } : {};
 }
 
 /** express.json's errors, in words for the caller. */

@@ -28,6 +28,9 @@ await runUntilSignal('exhibit', async () => {
     dataDir,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     sessionTtlMs: config.sessionTtlMs,
+    mail: config.mail,
+    log,
+    maxFileBytes: config.uploads.maxFileBytes,
   }).catch(async (err: unknown) => {
     await store.close();
     throw err;

@@ -73,7 +73,9 @@ export class CustodyReports {
       const about = await this.#audit.about(`sha256:${digest}`, MAX_EVENTS);
       truncated ||= about.length >= MAX_EVENTS;
       for (const entry of about) {
-        if (entry.target === `sha256:${digest}` || entry.target === inCase) {
+        const names = entry.details?.['evidenceId'];
+        const otherItem = typeof names === 'string' && names !== evidenceId;
+        if (entry.target === `sha256:${digest}` || (entry.target === inCase && !otherItem)) {
           bySeq.set(entry.seq, entry);
         }
       }

@@ -9,6 +9,10 @@ import { CaseAccessStore } from './case-access-store.ts';
 import { CapabilityLinks } from './capability-links.ts';
 import { DeviceCustody } from '../custody/device-custody.ts';
 import { CustodyReports } from '../custody/custody-report.ts';
+import { FileRequests } from '../requests/file-requests.ts';
+import { Notifications } from '../notifications/notifications.ts';
+import { smtpMailer, type MailSettings } from '../notifications/mailer.ts';
+import { createLogger, type Logger } from '../../sync-server/logger.ts';
 
 export interface Identity {
   service: AuthService;
@@ -18,6 +22,10 @@ export interface Identity {
   audit: AuditLog;
   /** Devices' keys and signed custody logs, and the custody reports built from the trail. */
   custody: { devices: DeviceCustody; reports: CustodyReports };
+  /** Public file requests and their submissions. */
+  fileRequests: FileRequests;
+  /** In-app notifications, mailed too where SMTP is configured. */
+  notifications: Notifications;
   close(): Promise<void>;
 }
 
@@ -29,6 +37,11 @@ export async function openIdentity(options: {
   dataDir: string;
   accessTokenTtlSeconds: number;
   sessionTtlMs: number;
+  /** Notification mail (SMTP_URL); without it notifications stay in the app. */
+  mail?: MailSettings | undefined;
+  log?: Logger;
+  /** The largest file the server takes (MAX_FILE_BYTES), for what public pages say. */
+  maxFileBytes?: number;
 }): Promise<Identity> {
   const tokens = await TokenService.open({
     keyDir: join(options.dataDir, 'keys'),
@@ -58,13 +71,30 @@ export async function openIdentity(options: {
   const links = new CapabilityLinks(store.database, audit);
   const devices = new DeviceCustody({ db: store.database, audit, cases });
   const reports = new CustodyReports({ audit, devices, cases, identity: store });
+  const fileRequests = new FileRequests({
+    db: store.database,
+    audit,
+    cases,
+    identity: store,
+    maxFileBytes: options.maxFileBytes ?? 5 * 1024 ** 4,
+  });
+  const notifications = new Notifications({
+    db: store.database,
+    users: store,
+    caseMembers: cases.records,
+    log: options.log ?? createLogger('notifications'),
+    ...(options.mail ? { mailer: smtpMailer(options.mail) } : {}),
+  });
   return {
     service,
     cases,
     links,
     audit,
     custody: { devices, reports },
+    fileRequests,
+    notifications,
     async close() {
+      await notifications.close();
       cases.close();
       await store.close();
       await audit.close();

@@ -9,11 +9,21 @@ export function identityServerOptions(
   identity: Identity,
 ): Pick<
   BlobServerOptions,
-  'auth' | 'sso' | 'trustProxy' | 'audit' | 'uploads' | 'custody' | 'retention'
+  | 'auth'
+  | 'sso'
+  | 'trustProxy'
+  | 'audit'
+  | 'uploads'
+  | 'custody'
+  | 'retention'
+  | 'notifications'
+  | 'fileRequests'
 > {
   return {
     audit: identity.audit,
     custody: identity.custody,
+    notifications: identity.notifications,
+    fileRequests: { requests: identity.fileRequests },
     uploads: config.uploads,
     retention: config.retention,
     auth: {

@@ -2,20 +2,13 @@ import express, { type Router } from 'express';
 import { deviceLogBatch, registerDeviceRequest } from '../../web/lib/shared/device-log.ts';
 import type { DeviceCustody } from '../custody/device-custody.ts';
 import type { CustodyReports } from '../custody/custody-report.ts';
-import { BadRequest, DeviceLogGap } from '../errors.ts';
+import { DeviceLogGap } from '../errors.ts';
 import type { AuthService } from '../identity/auth-service.ts';
 import { authOf, requestContext, requireAuth } from '../identity/http.ts';
-import { parseBody } from './validate.ts';
+import { paramOf, parseBody } from './validate.ts';
 
 const DEVICE_ID = /^[A-Za-z0-9_-]{43}$/;
 const ID = /^[A-Za-z0-9_-]{8,64}$/;
-
-function idOf(value: unknown, pattern: RegExp, what: string): string {
-  if (typeof value !== 'string' || !pattern.test(value)) {
-    throw new BadRequest(`the address must name ${what}`);
-  }
-  return value;
-}
 
 /**
  * A user's devices and their custody logs: `POST /api/devices` registers this browser's key,
@@ -36,12 +29,12 @@ export function deviceRoutes(options: { auth: AuthService; devices: DeviceCustod
   });
 
   router.delete('/:id', signedIn, async (req, res) => {
-    const id = idOf(req.params.id, DEVICE_ID, 'a device (its key thumbprint)');
+    const id = paramOf(req.params.id, DEVICE_ID, 'a device (its key thumbprint)');
     res.json(await options.devices.revoke(authOf(res), id, requestContext(req)));
   });
 
   router.post('/:id/log', signedIn, express.json({ limit: '2mb' }), async (req, res) => {
-    const id = idOf(req.params.id, DEVICE_ID, 'a device (its key thumbprint)');
+    const id = paramOf(req.params.id, DEVICE_ID, 'a device (its key thumbprint)');
     const { entries } = parseBody(deviceLogBatch, req.body);
     try {
       res.json(await options.devices.merge(authOf(res), id, entries, requestContext(req)));
@@ -64,8 +57,8 @@ export function deviceRoutes(options: { auth: AuthService; devices: DeviceCustod
 export function custodyRoutes(options: { auth: AuthService; reports: CustodyReports }): Router {
   const router = express.Router();
   router.get('/:id/evidence/:evidenceId/custody', requireAuth(options.auth), async (req, res) => {
-    const caseId = idOf(req.params.id, ID, 'a case');
-    const evidenceId = idOf(req.params.evidenceId, ID, 'an evidence item');
+    const caseId = paramOf(req.params.id, ID, 'a case');
+    const evidenceId = paramOf(req.params.evidenceId, ID, 'an evidence item');
     res.setHeader('Cache-Control', 'no-store');
     res.json(await options.reports.report(authOf(res), caseId, evidenceId));
   });

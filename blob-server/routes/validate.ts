@@ -10,3 +10,11 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infe
   );
   throw new BadRequest(`the request is not valid: ${problems.join('; ')}`);
 }
+
+/** A path parameter that must match `pattern`; refused as naming `what` otherwise. */
+export function paramOf(value: unknown, pattern: RegExp, what: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new BadRequest(`the address must name ${what}`);
+  }
+  return value;
+}

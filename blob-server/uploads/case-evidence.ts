@@ -1,5 +1,6 @@
 import type * as Y from 'yjs';
 import {
+  type EvidenceRecord,
   addEvidence,
   getEvidence,
   setEvidenceState,
@@ -13,7 +14,13 @@ import type { UploadRecord } from './upload-record.ts';
  * server's digest. An upload from any other tus client (a dock station, a script) has no record
  * yet: it gets one, so the file shows up in the case like any other.
  */
-export function recordVerifiedUpload(doc: Y.Doc, upload: UploadRecord, now: string): void {
+export function recordVerifiedUpload(
+  doc: Y.Doc,
+  upload: UploadRecord,
+  now: string,
+  /** For files sent through a public file request: which request, and the sender's receipt. */
+  submission?: EvidenceRecord['submission'],
+): void {
   const serverSha256 = upload.sha256;
   if (!serverSha256) throw new Error(`upload ${upload.id} is not verified`);
   const id = upload.evidenceId ?? upload.id;
@@ -42,6 +49,7 @@ export function recordVerifiedUpload(doc: Y.Doc, upload: UploadRecord, now: stri
       ...(upload.ownerName !== undefined
         ? { addedBy: { id: upload.owner.replace(/^user:/, ''), name: upload.ownerName } }
         : {}),
+      ...(submission ? { submission } : {}),
       state: 'verified',
     });
   });

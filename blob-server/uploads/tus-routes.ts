@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { AuthService } from '../identity/auth-service.ts';
 import type { CaseAccessService } from '../identity/case-access.ts';
 import { authOf, requireAuth } from '../identity/http.ts';
@@ -14,7 +14,7 @@ import {
   UploadGone,
 } from '../errors.ts';
 import { UPLOAD_ID, type UploadRecord } from './upload-record.ts';
-import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.ts';
 import type { ChunkChecksum, UploadService } from './upload-service.ts';
 
 const TUS_VERSION = '1.0.0';
@@ -67,10 +67,73 @@ const CHUNK_IDLE_MS = 120_000;
  * Metadata keys we read: `case` (required: the case the evidence is for), `evidence` (the
  * evidence record's id in the case document), `filename`, `filetype`, `sha256`.
  */
+/**
+ * Who may start and continue uploads on one tus endpoint, and into which case. Signed-in users
+ * (`accountGate`) name their case in the metadata; a public file request's submitter
+ * (`blob-server/requests`) is bound to the request's case and limits.
+ */
+export interface UploadGate {
+  /** Checks the caller's credentials; refuses the request when there are none or they fail. */
+  authenticate: RequestHandler;
+  /** The owner of uploads this caller starts, e.g. `user:<id>`; only they may continue them. */
+  ownerOf(res: Response): string;
+  /** Who the audit trail names for this caller. */
+  actorOf(res: Response): AuditEvent['actor'];
+  /**
+   * Admits a new upload of `length` bytes, or refuses it saying why: the case it goes into and
+   * what else the record keeps.
+   */
+  admitNew(
+    res: Response,
+    request: { length: number; metadata: ReadonlyMap<string, string> },
+  ): Promise<{
+    caseId: string;
+    ownerName?: string;
+    evidenceId?: string;
+    auditDetails?: Record<string, unknown>;
+  }>;
+  /** Still allowed to continue (or end) an upload it started? Refuses, saying why, if not. */
+  admitContinue(res: Response, upload: UploadRecord): Promise<void>;
+  /** Told when the caller ends an upload before it completed. */
+  cancelled?(upload: UploadRecord): Promise<void>;
+}
+
+/** Signed-in users: the case is in the metadata, and they need contribute access to it. */
+export function accountGate(auth: AuthService, cases: CaseAccessService): UploadGate {
+  return {
+    authenticate: requireAuth(auth),
+    ownerOf: (res) => `user:${authOf(res).user.id}`,
+    actorOf: (res) => ({ userId: authOf(res).user.id }),
+    async admitNew(res, { metadata }) {
+      const caseId = metadata.get('case');
+      if (caseId === undefined || !CASE_ID.test(caseId)) {
+        throw new BadRequest(
+          'say which case the evidence is for: Upload-Metadata must carry "case <base64 of the case id>"',
+        );
+      }
+      const evidenceId = metadata.get('evidence');
+      if (evidenceId !== undefined && !CASE_ID.test(evidenceId)) {
+        throw new BadRequest(
+          'the "evidence" metadata must be an id of 8 to 64 letters, digits, - or _',
+        );
+      }
+      const user = authOf(res).user;
+      if (!(await cases.mayAddEvidence(user, caseId))) {
+        throw new Forbidden('you may not add evidence to this case');
+      }
+      return { caseId, ownerName: user.name, ...(evidenceId !== undefined ? { evidenceId } : {}) };
+    },
+    async admitContinue(res, upload) {
+      if (!(await cases.mayAddEvidence(authOf(res).user, upload.caseId))) {
+        throw new Forbidden('you may no longer add evidence to this case');
+      }
+    },
+  };
+}
+
 export function tusRoutes(options: {
   uploads: UploadService;
-  auth: AuthService;
-  cases: CaseAccessService;
+  gate: UploadGate;
   /**
    * Web origins whose pages may upload here (an Uppy dashboard on an intranet page). Their
    * requests still need a bearer token: CORS only lets the browser send them.
@@ -78,9 +141,10 @@ export function tusRoutes(options: {
   corsOrigins?: readonly string[];
   audit?: AuditLog;
 }): Router {
-  const { uploads } = options;
-  const router = express.Router();
-  const signedIn = requireAuth(options.auth);
+  const { uploads, gate } = options;
+  const router = express.Router({ mergeParams: true });
+  const signedIn = gate.authenticate;
+  const ownerOf = (res: Response) => gate.ownerOf(res);
   const corsOrigins = new Set(options.corsOrigins ?? []);
 
   router.use((req, res, next) => {
@@ -127,48 +191,35 @@ export function tusRoutes(options: {
     const length = parseCount(req.headers['upload-length'], 'Upload-Length');
     const rawMetadata = headerOf(req, 'upload-metadata') ?? '';
     const metadata = parseMetadata(rawMetadata);
-    const caseId = metadata.get('case');
-    if (caseId === undefined || !CASE_ID.test(caseId)) {
-      throw new BadRequest(
-        'say which case the evidence is for: Upload-Metadata must carry "case <base64 of the case id>"',
-      );
-    }
-    const evidenceId = metadata.get('evidence');
-    if (evidenceId !== undefined && !CASE_ID.test(evidenceId)) {
-      throw new BadRequest(
-        'the "evidence" metadata must be an id of 8 to 64 letters, digits, - or _',
-      );
-    }
     const clientSha256 = metadata.get('sha256')?.toLowerCase();
     if (clientSha256 !== undefined && !SHA256_HEX.test(clientSha256)) {
       throw new BadRequest('the "sha256" metadata must be 64 hexadecimal digits');
     }
-    const user = authOf(res).user;
-    if (!(await options.cases.mayAddEvidence(user, caseId))) {
-      throw new Forbidden('you may not add evidence to this case');
-    }
+    const admitted = await gate.admitNew(res, { length, metadata });
+    const caseId = admitted.caseId;
     const filename = metadata.get('filename') ?? metadata.get('name');
     const filetype = metadata.get('filetype') ?? metadata.get('type');
     const upload = await uploads.create({
       owner: ownerOf(res),
-      ownerName: user.name,
+      ...(admitted.ownerName !== undefined ? { ownerName: admitted.ownerName } : {}),
       caseId,
       length,
       metadata: rawMetadata,
-      ...(evidenceId !== undefined ? { evidenceId } : {}),
+      ...(admitted.evidenceId !== undefined ? { evidenceId: admitted.evidenceId } : {}),
       ...(filename !== undefined ? { filename: filename.slice(0, 1024) } : {}),
       ...(filetype !== undefined && isMediaType(filetype) ? { filetype } : {}),
       ...(clientSha256 !== undefined ? { clientSha256 } : {}),
     });
     await options.audit?.record({
       action: 'evidence.upload_started',
-      actor: { userId: user.id },
+      actor: gate.actorOf(res),
       target: `case:${caseId}`,
       details: {
         upload: upload.id,
         length,
         ...(upload.filename !== undefined ? { filename: upload.filename } : {}),
         ...(upload.evidenceId !== undefined ? { evidenceId: upload.evidenceId } : {}),
+        ...admitted.auditDetails,
       },
       ...(req.ip ? { ip: req.ip } : {}),
       ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
@@ -215,9 +266,10 @@ export function tusRoutes(options: {
   router.delete('/:id', signedIn, async (req, res) => {
     const upload = await continuing(req, res);
     await uploads.terminate(upload.id, ownerOf(res));
+    await gate.cancelled?.(upload);
     await options.audit?.record({
       action: 'evidence.upload_cancelled',
-      actor: { userId: authOf(res).user.id },
+      actor: gate.actorOf(res),
       target: `case:${upload.caseId}`,
       details: { upload: upload.id, received: upload.offset, length: upload.length },
     });
@@ -229,9 +281,7 @@ export function tusRoutes(options: {
     const id = String(req.params['id']);
     if (!UPLOAD_ID.test(id)) throw new BadRequest(`"${id.slice(0, 40)}" is not an upload id`);
     const upload = await uploads.get(id, ownerOf(res));
-    if (!(await options.cases.mayAddEvidence(authOf(res).user, upload.caseId))) {
-      throw new Forbidden('you may no longer add evidence to this case');
-    }
+    await gate.admitContinue(res, upload);
     return upload;
   }
 
@@ -274,10 +324,6 @@ function describe(res: Response, upload: UploadRecord): void {
   } else if (upload.state !== 'completing') {
     res.setHeader('Upload-Expires', new Date(upload.expiresAt).toUTCString());
   }
-}
-
-function ownerOf(res: Response): string {
-  return `user:${authOf(res).user.id}`;
 }
 
 function headerOf(req: Request, name: string): string | undefined {

@@ -1,6 +1,7 @@
+import { custodyManager } from '$lib/managers/custody-manager.svelte';
 import { syncManager } from '$lib/managers/sync-manager.svelte';
 import { encodeDocName, newId } from '$lib/shared/doc-names';
-import { initCase, updateMeta, type CaseStatus } from '$lib/shared/case-doc';
+import { initCase, readMeta, updateMeta, type CaseStatus } from '$lib/shared/case-doc';
 import type * as Y from 'yjs';
 
 export interface NewCase {
@@ -46,15 +47,29 @@ export async function createCase(input: NewCase): Promise<string> {
   } finally {
     syncManager.release(handle);
   }
+  noteOnDevice(id, ['created']);
   return id;
+}
+
+/** The device's own custody log keeps what was changed where, online or not. */
+function noteOnDevice(caseId: string, fields: string[]): void {
+  custodyManager
+    .record({ action: 'case.changed', case: caseId, details: { fields } })
+    .catch((err: unknown) => console.warn('the change could not be recorded on this device', err));
+}
+
+function caseIdOf(doc: Y.Doc): string {
+  return readMeta(doc).id;
 }
 
 export function renameCase(doc: Y.Doc, title: string): void {
   const trimmed = title.trim();
   if (trimmed.length === 0) throw new InvalidInput('A case needs a title.');
   updateMeta(doc, { title: trimmed }, new Date().toISOString());
+  noteOnDevice(caseIdOf(doc), ['title']);
 }
 
 export function setCaseStatus(doc: Y.Doc, status: CaseStatus): void {
   updateMeta(doc, { status }, new Date().toISOString());
+  noteOnDevice(caseIdOf(doc), ['status']);
 }

@@ -56,6 +56,8 @@ export interface EvidenceRecord {
   metadata?: EvidenceMetadata;
   /** SHA-256 of a small JPEG preview stored beside the evidence (a poster frame for video). */
   thumbnail?: string;
+  /** Sent by a member of the public through a file request: which one, and their reference. */
+  submission?: { request: string; reference: string };
   /** The evidence category's id (set through the server, which enforces its retention). */
   category?: string;
   /** In the recycle bin since then: mirrored from the server, which decides. */
@@ -247,6 +249,7 @@ export function readEvidence(doc: Y.Doc): EvidenceRecord[] {
       ...optionalText(item, 'error'),
       ...(metadata ? { metadata } : {}),
       ...optionalText(item, 'thumbnail'),
+      ...readSubmission(item.get('submission')),
       ...optionalText(item, 'category'),
       ...optionalText(item, 'deletedAt'),
       ...optionalPerson(item, 'deletedBy'),
@@ -264,6 +267,13 @@ function optionalPerson<K extends string>(
   const value = item.get(key) as { id?: unknown; name?: unknown } | undefined;
   return value && typeof value.id === 'string' && typeof value.name === 'string'
     ? ({ [key]: { id: value.id, name: value.name } } as Record<K, { id: string; name: string }>)
+    : {};
+}
+
+function readSubmission(raw: unknown): Pick<EvidenceRecord, 'submission'> {
+  const s = raw as { request?: unknown; reference?: unknown } | undefined;
+  return typeof s?.request === 'string' && typeof s.reference === 'string'
+    ? { submission: { request: s.request, reference: s.reference } }
     : {};
 }
 
