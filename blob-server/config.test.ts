@@ -82,4 +82,38 @@ test('refuses bad retention and recycle bin settings, naming the variable', () =
   assert.match(refusal({ RECYCLE_BIN_DAYS: '1.5' }), /RECYCLE_BIN_DAYS="1.5": must be a whole/);
 });
 
+test('mail: off without SMTP_URL; with it, the sender and the base of links', () => {
+  assert.is(readBlobConfig({ DATA_DIR: '/tmp/x' }).mail, undefined);
+  assert.equal(readBlobConfig({ DATA_DIR: '/tmp/x', SMTP_URL: 'smtp://mail.example.org' }).mail, {
+    smtpUrl: 'smtp://mail.example.org',
+    from: 'Exhibit <exhibit@localhost>',
+    publicUrl: 'http://localhost:8080',
+  });
+  const mail = readBlobConfig({
+    DATA_DIR: '/tmp/x',
+    SMTP_URL: 'smtps://user:pass@mail.example.org:465',
+    MAIL_FROM: 'Evidence Desk <evidence@example.org>',
+    PUBLIC_URL: 'https://exhibit.example.org',
+  }).mail;
+  assert.is(mail?.from, 'Evidence Desk <evidence@example.org>');
+  assert.is(mail?.publicUrl, 'https://exhibit.example.org');
+  assert.is(
+    readBlobConfig({ DATA_DIR: '/tmp/x', SMTP_URL: 'smtp://m', MAIL_FROM: 'a@b.org' }).mail?.from,
+    'a@b.org',
+  );
+});
+
+test('refuses bad mail settings, naming the variable', () => {
+  assert.match(
+    refusal({ SMTP_URL: 'mail.example.org' }),
+    /SMTP_URL="mail.example.org": must be a URL/,
+  );
+  assert.match(
+    refusal({ SMTP_URL: 'https://mail.example.org' }),
+    /SMTP_URL="https:\/\/mail.example.org": must start with smtp:\/\/ .* or smtps:\/\//,
+  );
+  assert.match(refusal({ MAIL_FROM: 'Exhibit' }), /MAIL_FROM="Exhibit": must be an address/);
+  assert.match(refusal({ MAIL_FROM: 'a@b.org\nBcc: c@d.org' }), /MAIL_FROM=/);
+});
+
 test.run();

@@ -3,6 +3,7 @@ import { parseEnv, syncConfigSchema } from '../sync-server/config.ts';
 import { ConfigError } from '../sync-server/data-dir.ts';
 import { ROLES, isRole, type Role } from '../web/lib/shared/roles.ts';
 import { MAX_RETENTION_DAYS } from '../web/lib/shared/retention.ts';
+import type { MailSettings } from './notifications/mailer.ts';
 
 const bytes = z.coerce
   .number({ error: 'must be a number of bytes' })
@@ -93,6 +94,21 @@ const blobSchema = z.object({
     .max(365, 'must be at most 365')
     .default(30),
   PUBLIC_URL: z.url({ error: 'must be a URL such as https://exhibit.example.org' }).optional(),
+  SMTP_URL: z
+    .url({ error: 'must be a URL such as smtp://user:password@mail.example.org:587' })
+    .refine(
+      (url) => !URL.canParse(url) || /^smtps?:$/.test(new URL(url).protocol),
+      'must start with smtp:// (STARTTLS when offered) or smtps:// (TLS from the start)',
+    )
+    .optional(),
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .regex(
+      /^(?:[^<>@\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/,
+      'must be an address, optionally with a name: Exhibit <exhibit@example.org>',
+    )
+    .default('Exhibit <exhibit@localhost>'),
   TRUST_PROXY: z.string().min(1).optional(),
   SYNC_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   OIDC_ISSUER: z
@@ -157,6 +173,8 @@ export interface BlobConfig {
   publicUrl: string | undefined;
   /** Express "trust proxy": 'true', a hop count, or a list of proxy addresses. */
   trustProxy: string | boolean;
+  /** Notification mail; set when SMTP_URL is, else no mail is sent. */
+  mail: MailSettings | undefined;
   /** Enables the internal routes a separately run sync-server calls. */
   syncServiceToken: string | undefined;
   /** Single sign-on with an OpenID Connect provider; set when OIDC_ISSUER is. */
@@ -203,6 +221,13 @@ export function readBlobConfig(env: NodeJS.ProcessEnv = process.env): BlobConfig
     sessionTtlMs: raw.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
     publicUrl: raw.PUBLIC_URL,
     trustProxy: raw.TRUST_PROXY === 'true' ? true : (raw.TRUST_PROXY ?? false),
+    mail: raw.SMTP_URL
+      ? {
+          smtpUrl: raw.SMTP_URL,
+          from: raw.MAIL_FROM,
+          publicUrl: raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`,
+        }
+      : undefined,
     syncServiceToken: raw.SYNC_SERVICE_TOKEN,
     oidc: oidcConfig(raw),
   };

@@ -22,6 +22,8 @@ await runUntilSignal('blob-server', async () => {
     dataDir,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     sessionTtlMs: config.sessionTtlMs,
+    mail: config.mail,
+    log,
   }).catch(async (err: unknown) => {
     await store.close();
     throw err;
