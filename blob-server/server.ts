@@ -194,6 +194,7 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
         addedAt: new Date().toISOString(),
         addedBy: upload.owner.replace(/^user:/, ''),
       });
+      await retention.evidenceStored(upload.caseId, upload.sha256!);
       // A file from the public goes on its sender's receipt first, so the case can name it.
       const received = upload.owner.startsWith('submission:')
         ? await options.fileRequests?.requests.fileVerified(upload)

@@ -48,7 +48,7 @@ async function upload(base: string, token: string, file: Buffer): Promise<string
 }
 
 purge(
-  'a purge removes the reference and the object; a locked original only gets a delete marker',
+  'a legal hold reaches the storage; a purge removes the reference and the object, and a locked original only gets a delete marker',
   (ctx) =>
     within(120_000, 'purge on MinIO', async () => {
       ctx.minio = await startMinio();
@@ -86,13 +86,38 @@ purge(
       const digest = createHash('sha256').update(file).digest('hex');
       const key = await upload(base, admin, file);
       clock.now = Date.now() + 1000;
-    const s3 = minioClient(ctx.minio);
+      const s3 = minioClient(ctx.minio);
       const original = await s3.statObject(bucket, key);
 
       const [item] = (await apiCall(base, 'GET', `/api/cases/${CASE_ID}/retention`, admin)).body[
         'items'
       ] as Array<{ evidenceId: string }>;
       assert.ok(item, 'the server recorded the evidence item');
+
+      // Exhibit's legal hold puts the storage's own on the original version, and lifts it.
+      // minio-js types the answer as the bare status; MinIO sends { Status }.
+      const holdStatus = async () => {
+        const answer: unknown = await s3.getObjectLegalHold(bucket, key, {
+          versionId: original.versionId!,
+        });
+        return (answer as { Status?: string }).Status ?? answer;
+      };
+      const hold = `/api/cases/${CASE_ID}/legal-hold`;
+      assert.is((await apiCall(base, 'PUT', hold, admin, { reason: 'subpoena' })).status, 200);
+      assert.is(await holdStatus(), 'ON');
+      const refused = await apiCall(
+        base,
+        'DELETE',
+        `/api/cases/${CASE_ID}/evidence/${item.evidenceId}`,
+        admin,
+        { reason: 'test footage' },
+      );
+      assert.is(refused.status, 423);
+      assert.is((await apiCall(base, 'DELETE', hold, admin, { reason: 'withdrawn' })).status, 204);
+      assert.is(await holdStatus(), 'OFF');
+      const audit = ctx.ids.identity.audit;
+      const [held] = (await audit.search({ action: 'case.legal_hold_set' }, { limit: 1 })).entries;
+      assert.is(held?.details?.['storage'], 'applied');
       const deleted = await apiCall(
         base,
         'DELETE',

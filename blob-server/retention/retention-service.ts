@@ -24,7 +24,7 @@ import type { Authenticated, RequestContext } from '../identity/auth-service.ts'
 import type { CaseAccessService } from '../identity/case-access.ts';
 import type { EvidenceItem } from '../identity/case-access-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
-import type { EvidenceRefs } from '../uploads/evidence-refs.ts';
+import { versionOf, type EvidenceRefs } from '../uploads/evidence-refs.ts';
 import type { Logger } from '../../sync-server/logger.ts';
 
 export interface CaseDocuments {
@@ -233,8 +233,10 @@ export class RetentionService {
       const before = await this.#records.getLegalHold(caseId);
       await this.#records.setLegalHold(caseId, hold);
       await this.#mirror(caseId, (doc) => setLegalHold(doc, hold));
+      const storage = await this.#holdInStorage(caseId, true);
       await this.#record(auth, ctx, 'case.legal_hold_set', `case:${caseId}`, {
         reason,
+        storage,
         ...(before ? { previousReason: before.reason } : {}),
       });
       return hold;
@@ -258,12 +260,70 @@ export class RetentionService {
       if (!before) throw new NotFound('this case is not under legal hold');
       await this.#records.setLegalHold(caseId, undefined);
       await this.#mirror(caseId, (doc) => setLegalHold(doc, undefined));
+      const storage = await this.#holdInStorage(caseId, false);
       await this.#record(auth, ctx, 'case.legal_hold_released', `case:${caseId}`, {
         reason,
+        storage,
         holdReason: before.reason,
         heldSince: before.setAt,
       });
     });
+  }
+
+  /** A verified upload joined the case: under legal hold, its original is held in storage too. */
+  evidenceStored(caseId: string, sha256: string): Promise<void> {
+    return this.#serial(async () => {
+      if (!(await this.#records.getLegalHold(caseId))) return;
+      await this.#holdDigest(sha256, true).catch((err: unknown) => {
+        this.#options.log.warn('retention.storage_hold_failed', {
+          caseId,
+          sha256,
+          error: String(err),
+        });
+      });
+    });
+  }
+
+  /**
+   * The storage's own legal hold (S3 Object Lock) on every original the case holds, beside
+   * Exhibit's, so not even someone with the storage keys can delete a held version. Lifting it
+   * leaves the originals another held case also holds. Best effort: Exhibit's hold already
+   * stands, and the outcome goes into the audit entry.
+   */
+  async #holdInStorage(
+    caseId: string,
+    hold: boolean,
+  ): Promise<'applied' | 'unsupported' | 'failed'> {
+    if (this.#options.store.protection !== 'object-lock') return 'unsupported';
+    let result: 'applied' | 'failed' = 'applied';
+    const digests = new Set(
+      (await this.#records.items(caseId)).filter((i) => !i.purgedAt).map((i) => i.sha256),
+    );
+    for (const digest of digests) {
+      if (!hold && (await this.#heldElsewhere(digest, caseId))) continue;
+      await this.#holdDigest(digest, hold).catch((err: unknown) => {
+        result = 'failed';
+        this.#options.log.warn('retention.storage_hold_failed', {
+          caseId,
+          sha256: digest,
+          error: String(err),
+        });
+      });
+    }
+    return result;
+  }
+
+  async #holdDigest(sha256: string, hold: boolean): Promise<void> {
+    if (this.#options.store.protection !== 'object-lock') return;
+    const ref = await this.#options.refs.locate(sha256);
+    if (ref) await this.#options.store.setLegalHold(ref.key, hold, versionOf(ref));
+  }
+
+  async #heldElsewhere(sha256: string, caseId: string): Promise<boolean> {
+    for (const other of await this.#records.casesWithEvidence(sha256)) {
+      if (other !== caseId && (await this.#records.getLegalHold(other))) return true;
+    }
+    return false;
   }
 
   // --- recycle bin -------------------------------------------------------------------------

@@ -481,6 +481,7 @@ function trackStore(inner: BlobStore): {
     list: (prefix) => inner.list(prefix),
     protection: inner.protection,
     protect: (key, until) => track(inner.protect(key, until)),
+    setLegalHold: (key, hold, options) => track(inner.setLegalHold(key, hold, options)),
     minPartSize: inner.minPartSize,
     maxParts: inner.maxParts,
     startMultipart: (key, options) => track(inner.startMultipart(key, options)),

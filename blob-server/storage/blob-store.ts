@@ -42,6 +42,13 @@ export interface BlobStore {
    */
   protect(key: string, until: Date): Promise<{ versionId?: string }>;
 
+  /**
+   * Places or lifts a legal hold on the object (the version named, or the current one), where
+   * the backend can (S3 Object Lock: a held version cannot be deleted, whatever its retention);
+   * elsewhere it only checks that the object exists. Rejects with `BlobNotFound` when it does not.
+   */
+  setLegalHold(key: string, hold: boolean, options?: ReadOptions): Promise<void>;
+
   /** Copies an object within the store (server-side where the backend can). */
   copy(fromKey: string, toKey: string): Promise<void>;
 

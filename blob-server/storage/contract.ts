@@ -52,6 +52,16 @@ export function blobStoreContract(name: string, open: () => Promise<OpenedStore>
     assert.is(sha256(await readAll(store, 'roundtrip/big')), sha256(big));
   });
 
+  it('places and lifts a legal hold on a stored object; a missing one is not found', async (store) => {
+    await store.put('held/original', Readable.from([Buffer.from('exhibit A')]));
+    const { versionId } = await store.protect('held/original', new Date(Date.now() + 60_000));
+    const version = versionId !== undefined ? { versionId } : {};
+    await store.setLegalHold('held/original', true, version);
+    await store.setLegalHold('held/original', false, version);
+    assert.equal(await readAll(store, 'held/original'), Buffer.from('exhibit A'));
+    await rejects(() => store.setLegalHold('held/missing', true), BlobNotFound);
+  });
+
   it('stores a stream whose size was announced in advance', async (store) => {
     const bytes = randomBytes(9 * MiB + 1);
     await store.put('announced/big', inChunks(bytes, 256 * 1024), { size: bytes.length });

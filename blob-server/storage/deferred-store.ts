@@ -49,6 +49,8 @@ export function deferredStore(
       (await ready()).get(key, range, options),
     stat: async (key: string, options?: ReadOptions) => (await ready()).stat(key, options),
     protect: async (key: string, until: Date) => (await ready()).protect(key, until),
+    setLegalHold: async (key: string, hold: boolean, options?: ReadOptions) =>
+      (await ready()).setLegalHold(key, hold, options),
     copy: async (from: string, to: string) => (await ready()).copy(from, to),
     delete: async (key: string) => (await ready()).delete(key),
     async *list(prefix: string) {

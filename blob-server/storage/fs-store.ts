@@ -235,6 +235,11 @@ class FsStore implements BlobStore {
     return {};
   }
 
+  /** Files cannot be held; anyone who can write to DATA_DIR could lift it anyway. */
+  async setLegalHold(key: string): Promise<void> {
+    if (!(await this.stat(key))) throw new BlobNotFound(`no object ${key}`);
+  }
+
   async get(key: string, range?: ByteRange): Promise<BlobReadResult> {
     assertValidKey(key);
     const handle = await this.openData(key);

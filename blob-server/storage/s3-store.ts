@@ -201,6 +201,21 @@ class S3Store implements BlobStore {
     return { versionId };
   }
 
+  async setLegalHold(key: string, hold: boolean, options?: ReadOptions): Promise<void> {
+    assertValidKey(key);
+    const version = versionOf(options);
+    // Also answers BlobNotFound for a missing object, on a bucket without Object Lock too.
+    await this.call(`read ${key}`, key, () => this.client.statObject(this.bucket, key, version));
+    if (!this.objectLock) return;
+    await this.call(`hold ${key}`, key, async () => {
+      // minio-js types this as void, but it returns the request's promise.
+      await (this.client.setObjectLegalHold(this.bucket, key, {
+        status: hold ? 'ON' : 'OFF',
+        ...(version ?? {}),
+      }) as unknown as Promise<void>);
+    });
+  }
+
   /**
    * Splits the stream into parts itself instead of handing it to putObject. Given a stream of
    * unknown length, minio-js's putObject never settles when the source stream errors (and, with
