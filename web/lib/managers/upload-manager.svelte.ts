@@ -14,6 +14,7 @@ import {
   updateEvidence,
 } from '$lib/shared/case-doc';
 import { encodeDocName, newId } from '$lib/shared/doc-names';
+import { sleepUnlessOnline, whenOnline } from '$lib/utils/online';
 import { browserTransport } from '$lib/upload/browser-transport';
 import { readBytes, ResumableHash } from '$lib/upload/resumable-hash';
 import { resumableUpload } from '$lib/upload/resumable-upload';
@@ -647,39 +648,6 @@ class UploadManager {
       syncManager.release(handle);
     }
   }
-}
-
-/** Resolves when the browser says it is online. */
-function whenOnline(signal: AbortSignal): Promise<void> {
-  return navigator.onLine ? Promise.resolve() : untilOnline(undefined, signal);
-}
-
-/** Waits `ms`, or less if the connection comes back meanwhile: then there is no point waiting. */
-function sleepUnlessOnline(ms: number, signal: AbortSignal): Promise<void> {
-  return untilOnline(ms, signal);
-}
-
-function untilOnline(ms: number | undefined, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const timer = ms === undefined ? undefined : setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      window.removeEventListener('online', done);
-      signal.removeEventListener('abort', aborted);
-      resolve();
-    }
-    function aborted() {
-      clearTimeout(timer);
-      window.removeEventListener('online', done);
-      reject(signal.reason as Error);
-    }
-    window.addEventListener('online', done, { once: true });
-    signal.addEventListener('abort', aborted, { once: true });
-  });
 }
 
 export const uploadManager = new UploadManager();
