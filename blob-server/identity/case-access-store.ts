@@ -50,6 +50,7 @@ export class CaseAccessStore {
   readonly #items;
   readonly #itemsByDigest;
   readonly #itemsByCategory;
+  readonly #purgeQueue;
   readonly #holds;
   readonly #categories;
   #queue: Promise<unknown> = Promise.resolve();
@@ -68,6 +69,10 @@ export class CaseAccessStore {
     });
     // category, case, evidence id: whether a category is in use.
     this.#itemsByCategory = db.sublevel<string, string>('evidence-items-by-category', {
+      valueEncoding: 'utf8',
+    });
+    // purge time, case, evidence id: what is in a recycle bin, soonest purge first.
+    this.#purgeQueue = db.sublevel<string, string>('evidence-purge-queue', {
       valueEncoding: 'utf8',
     });
     this.#holds = db.sublevel<string, LegalHold>('legal-holds', { valueEncoding: 'json' });
@@ -245,6 +250,14 @@ export class CaseAccessStore {
       const after = change(before);
       const batch = this.#db.batch();
       batch.put(key, after, { sublevel: this.#items });
+      if (before.deleted?.purgeAt !== after.deleted?.purgeAt) {
+        if (before.deleted) {
+          batch.del(`${before.deleted.purgeAt}${SEP}${key}`, { sublevel: this.#purgeQueue });
+        }
+        if (after.deleted) {
+          batch.put(`${after.deleted.purgeAt}${SEP}${key}`, '', { sublevel: this.#purgeQueue });
+        }
+      }
       if (before.categoryId !== after.categoryId) {
         if (before.categoryId) {
           batch.del(`${before.categoryId}${SEP}${key}`, { sublevel: this.#itemsByCategory });
@@ -260,14 +273,14 @@ export class CaseAccessStore {
 
   /** Items in the recycle bin whose purge time has come, across all cases. */
   async duePurges(now: Date): Promise<EvidenceItem[]> {
-    const due: EvidenceItem[] = [];
-    // A full scan: the sweep runs every few minutes and items are small.
-    for await (const item of this.#items.values()) {
-      if (item.deleted && !item.purgedAt && Date.parse(item.deleted.purgeAt) <= now.getTime()) {
-        due.push(item);
-      }
-    }
-    return due;
+    const keys = await this.#purgeQueue.keys({ lt: `${now.toISOString()}\uffff` }).all();
+    const items = await this.#items.getMany(keys.map((k) => k.slice(k.indexOf(SEP) + 1)));
+    return items.filter(
+      (item): item is EvidenceItem =>
+        item?.deleted !== undefined &&
+        !item.purgedAt &&
+        Date.parse(item.deleted.purgeAt) <= now.getTime(),
+    );
   }
 
   /**
@@ -282,6 +295,9 @@ export class CaseAccessStore {
       const digest = item.sha256;
       const batch = this.#db.batch();
       batch.put(key, { ...item, purgedAt: at }, { sublevel: this.#items });
+      if (item.deleted) {
+        batch.del(`${item.deleted.purgeAt}${SEP}${key}`, { sublevel: this.#purgeQueue });
+      }
       if (item.categoryId) {
         batch.del(`${item.categoryId}${SEP}${key}`, { sublevel: this.#itemsByCategory });
       }
