@@ -405,9 +405,9 @@ bin(
     assert.is(await download(ctx, digest, ctx.viewer), 200);
     assert.is((await audited(ctx, 'evidence.restored'))[0]?.details?.['sha256'], digest);
     assert.is((await call(ctx, 'POST', `${path}/restore`, ctx.manager)).status, 409);
-  ctx.clock.now += 31 * DAY;
-  assert.equal(await ctx.server.retention.sweep(), { purged: 0, held: 0 }, 'restored stays');
-  assert.is(await download(ctx, digest, ctx.viewer), 200);
+    ctx.clock.now += 31 * DAY;
+    assert.equal(await ctx.server.retention.sweep(), { purged: 0, held: 0 }, 'restored stays');
+    assert.is(await download(ctx, digest, ctx.viewer), 200);
   },
 );
 
