@@ -1,9 +1,10 @@
-import { test as base, expect, type Browser, type Page } from '@playwright/test';
+import { test as base, expect, type Browser, type Page, type TestInfo } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/net.ts';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.ts';
 
 /**
  * A real Exhibit server (the all-in-one entry, as `npm start` runs it) in a child process, so a
@@ -120,21 +121,45 @@ export const test = base.extend<{
     { auto: true },
   ],
   // eslint-disable-next-line no-empty-pattern
-  exhibit: async ({}, use, testInfo) => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'exhibit-e2e-data-'));
-    const server = new ExhibitProcess(await freePort(), dataDir);
-    await server.start();
-    await use(server);
-    await server.kill('SIGTERM');
-    if (testInfo.status !== testInfo.expectedStatus) {
-      await testInfo.attach('server-log', { body: server.log, contentType: 'text/plain' });
-    }
-    await rm(dataDir, { recursive: true, force: true });
-  },
+  exhibit: async ({}, use, testInfo) => serveExhibit({}, use, testInfo),
   baseURL: async ({ exhibit }, use) => use(exhibit.url),
 });
 
 export { expect };
+
+/**
+ * Runs an Exhibit server for one test with extra environment (`PUBLIC_URL` is its own address
+ * unless given), for specs that override the `exhibit` fixture: mail, single sign-on.
+ */
+export async function serveExhibit(
+  env: Record<string, string>,
+  use: (server: ExhibitProcess) => Promise<void>,
+  testInfo: TestInfo,
+  port?: number,
+): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'exhibit-e2e-data-'));
+  const at = port ?? (await freePort());
+  const server = new ExhibitProcess(at, dataDir, { PUBLIC_URL: `http://127.0.0.1:${at}`, ...env });
+  await server.start();
+  await use(server);
+  await server.kill('SIGTERM');
+  if (testInfo.status !== testInfo.expectedStatus) {
+    await testInfo.attach('server-log', { body: server.log, contentType: 'text/plain' });
+  }
+  await rm(dataDir, { recursive: true, force: true });
+}
+
+/** Tests whose server mails its notifications to a real SMTP server of their own (`smtp`). */
+export const testWithMail = test.extend<{ smtp: TestSmtpServer }>({
+  // eslint-disable-next-line no-empty-pattern
+  smtp: async ({}, use) => {
+    const smtp = await startSmtpServer();
+    await use(smtp);
+    await smtp.close();
+  },
+  exhibit: async ({ smtp }, use, testInfo) =>
+    serveExhibit({ SMTP_URL: smtp.url, MAIL_FROM: 'Exhibit <exhibit@example.org>' }, use, testInfo),
+});
 
 /** Waits until the service worker controls the page, so the app shell is available offline. */
 export async function waitForOfflineReady(page: Page): Promise<void> {
@@ -158,6 +183,14 @@ export async function createCase(
   await page.waitForURL(/\/cases\/[0-9a-f]+$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(input.title);
   return page.url().split('/').pop() as string;
+}
+
+/** Shares the open case with someone, as its manager does on the case page. */
+export async function addMember(page: Page, who: Pick<Person, 'name' | 'email'>): Promise<void> {
+  const members = page.getByRole('region', { name: 'Members' });
+  await members.getByLabel('Email').fill(who.email);
+  await members.getByRole('button', { name: 'Add member' }).click();
+  await expect(members).toContainText(who.name);
 }
 
 export const ADMIN = {

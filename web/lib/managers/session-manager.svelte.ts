@@ -1,6 +1,7 @@
 import { deviceDb } from '$lib/db/device-db';
 import { closeLocalDb, openLocalDb } from '$lib/db/local-db';
 import { custodyManager } from '$lib/managers/custody-manager.svelte';
+import { notificationManager } from '$lib/managers/notification-manager.svelte';
 import { syncManager } from '$lib/managers/sync-manager.svelte';
 import { uploadManager } from '$lib/managers/upload-manager.svelte';
 import type { PublicUser, SessionResponse } from '$lib/shared/auth-schemas';
@@ -186,6 +187,7 @@ class SessionManager {
   #startWork(user: PublicUser): void {
     syncManager.start(user.id, () => this.reauthenticate());
     custodyManager.start(user.id);
+    notificationManager.start();
     uploadManager.start({
       user: { id: user.id, name: user.name },
       token: async (renew) => {
@@ -202,6 +204,7 @@ class SessionManager {
     this.#user = undefined;
     this.#status = 'signed-out';
     uploadManager.stop();
+    notificationManager.stop();
     custodyManager.stop();
     syncManager.stop();
     closeLocalDb();
