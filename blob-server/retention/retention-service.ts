@@ -200,7 +200,7 @@ export class RetentionService {
         return category ? { ...rest, categoryId: category.id } : rest;
       });
       await this.#mirror(caseId, (doc) => setEvidenceCategory(doc, evidenceId, category?.id));
-      await this.#record(auth, ctx, 'evidence.category_set', `case:${caseId}`, {
+      await this.#record(auth, ctx, 'evidence.category_changed', `case:${caseId}`, {
         evidenceId,
         sha256: item.sha256,
         category: category?.name ?? null,

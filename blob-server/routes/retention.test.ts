@@ -304,7 +304,7 @@ bin('contributors set the category; viewers and other cases’ members are refus
   assert.is(set.status, 200);
   assert.is(set.body['retainUntil'], new Date(Date.parse(ADDED_AT) + 90 * DAY).toISOString());
   assert.is(readEvidence(caseDoc(ctx))[0]?.category, id, 'mirrored into the case document');
-  const [entry] = await audited(ctx, 'evidence.category_set');
+  const [entry] = await audited(ctx, 'evidence.category_changed');
   assert.equal(entry?.details, { evidenceId: 'e1', sha256: digest, category: 'Traffic stop' });
   const view = await call(ctx, 'GET', `/api/cases/${CASE_ID}/retention`, ctx.viewer);
   assert.is(view.status, 200);
