@@ -143,7 +143,7 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
   });
   /**
    * Tells the case's other members about evidence a signed-in user added. Uploads through a
-   * file request (`request:` owners) are announced by the file-request feature itself.
+   * file request (`submission:` owners) are announced by `announceSubmission` below.
    */
   const notifyEvidenceAdded = async (upload: UploadRecord) => {
     if (!options.notifications || !upload.owner.startsWith('user:')) return;
