@@ -169,11 +169,7 @@ export class CaseAccessStore {
   setEvidence(caseId: string, digests: Iterable<string>): Promise<void> {
     return this.#serial(async () => {
       const prefix = `${caseId}${SEP}`;
-      const before = new Set(
-        (await this.#caseEvidence.keys({ gte: prefix, lt: `${prefix}\uffff` }).all()).map((k) =>
-          k.slice(prefix.length),
-        ),
-      );
+      const before = new Set(await this.evidenceOf(caseId));
       const after = new Set<string>();
       for (const digest of digests) {
         // A purged file stays out even if a device's stale copy of the document still lists it.
@@ -217,6 +213,13 @@ export class CaseAccessStore {
       }
       await batch.write();
     });
+  }
+
+  /** The digests a case holds. */
+  async evidenceOf(caseId: string): Promise<string[]> {
+    const prefix = `${caseId}${SEP}`;
+    const keys = await this.#caseEvidence.keys({ gte: prefix, lt: `${prefix}\uffff` }).all();
+    return keys.map((k) => k.slice(prefix.length));
   }
 
   /** The cases whose documents list evidence with this digest. */

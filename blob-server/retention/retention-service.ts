@@ -3,6 +3,8 @@ import type * as Y from 'yjs';
 import { atLeast, type CaseLevel } from '../../web/lib/shared/access-policy.ts';
 import {
   dropPurgedEvidence,
+  readEvidence,
+  type EvidenceRecord,
   setEvidenceCategory,
   setEvidenceDeletion,
   setLegalHold,
@@ -169,6 +171,7 @@ export class RetentionService {
   /** The server's view of a case's retention: its legal hold and every item not yet purged. */
   async caseRetention(auth: Authenticated, caseId: string): Promise<CaseRetention> {
     const level = await this.#require(auth, caseId, 'view', 'you have no access to this case');
+    await this.#adoptEarlierEvidence(caseId);
     const categories = new Map((await this.#records.categories()).map((c) => [c.id, c]));
     const items = (await this.#records.items(caseId)).filter((i) => !i.purgedAt);
     return {
@@ -461,6 +464,31 @@ export class RetentionService {
         reason: 'the recycle bin period ended',
       },
     });
+  }
+
+  /**
+   * Evidence verified before the server kept evidence items (an upgrade) is known only by its
+   * case document and the case's link to its digest: it gets an item now. Its retention counts
+   * from now, since the date in the document is the client's word.
+   */
+  async #adoptEarlierEvidence(caseId: string): Promise<void> {
+    const documents = this.#options.caseDocuments;
+    if (!documents) return;
+    let records: EvidenceRecord[] = [];
+    // An edit that changes nothing writes nothing: this only reads.
+    await documents.change(encodeDocName({ kind: 'case', id: caseId }), (doc) => {
+      records = readEvidence(doc);
+    });
+    const linked = new Set(await this.#records.evidenceOf(caseId));
+    const known = new Set((await this.#records.items(caseId)).map((i) => i.evidenceId));
+    const now = this.#now().toISOString();
+    for (const record of records) {
+      const digest = record.serverSha256 ?? record.sha256;
+      if (record.state !== 'verified' || !digest || known.has(record.id) || !linked.has(digest)) {
+        continue;
+      }
+      await this.#records.addEvidence(caseId, digest, { evidenceId: record.id, addedAt: now });
+    }
   }
 
   // --- helpers -----------------------------------------------------------------------------

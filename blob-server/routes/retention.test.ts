@@ -487,4 +487,39 @@ bin('a retention lengthened while evidence is in the bin stops its purge', async
   assert.equal(await ctx.server.retention.sweep(), { purged: 0, held: 1 });
 });
 
+bin(
+  'evidence stored before the server kept items is adopted, its retention counted from then',
+  async (ctx) => {
+    const digest = await evidenceIn(ctx, CASE_ID, 'e1');
+    // What an earlier version left: the document's record and the case's link, but no item.
+    const { cases } = ctx.ids.identity;
+    await cases.records.setEvidence(CASE_ID, []);
+    await cases.recordEvidence(CASE_ID, [digest]);
+    addEvidence(caseDoc(ctx), {
+      id: 'legacy',
+      name: 'old.jpg',
+      type: 'image/jpeg',
+      size: 1,
+      sha256: digest,
+      serverSha256: digest,
+      verifiedAt: '2020-01-01T00:00:00.000Z',
+      addedAt: '2020-01-01T00:00:00.000Z',
+      state: 'verified',
+    });
+    const view = await call(ctx, 'GET', `/api/cases/${CASE_ID}/retention`, ctx.viewer);
+    const items = view.body['items'] as Array<Record<string, unknown>>;
+    const legacy = items.find((i) => i['evidenceId'] === 'legacy');
+    assert.is(legacy?.['sha256'], digest);
+    assert.is(legacy?.['addedAt'], new Date(ctx.clock.now).toISOString(), 'not the client’s date');
+    assert.is(
+      (
+        await call(ctx, 'PUT', `/api/cases/${CASE_ID}/evidence/legacy/category`, ctx.contributor, {
+          categoryId: null,
+        })
+      ).status,
+      200,
+    );
+  },
+);
+
 bin.run();
