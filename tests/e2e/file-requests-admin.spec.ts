@@ -68,11 +68,16 @@ test('a case manager publishes a file request, shares it, and pauses, reopens, e
   await expect(form.getByRole('alert')).toHaveText('Give the request a public title.');
 
   await form.getByLabel('Public title').fill(TITLE);
+  await expect(form.getByRole('alert')).toHaveCount(0);
   await form.getByLabel(/^Instructions/).fill(INSTRUCTIONS);
   await form.getByRole('radio', { name: /Required/ }).check();
-  await form.getByLabel('Most files').fill('5');
-  await form.getByLabel('Total size').fill('500');
+  await form.getByLabel('Maximum files').fill('5');
+  await form.getByLabel('Maximum total size').fill('500');
   await form.getByLabel('Size unit').selectOption('MB');
+  await ivy.setViewportSize({ width: 390, height: 844 });
+  await form.screenshot({ path: testInfo.outputPath('form-390.png') });
+  await ivy.setViewportSize({ width: 1280, height: 720 });
+  await form.screenshot({ path: testInfo.outputPath('form-desktop.png') });
   await form.getByRole('button', { name: 'Publish request' }).click();
   await expect(form).toHaveCount(0);
 
@@ -147,7 +152,9 @@ test('a case manager publishes a file request, shares it, and pauses, reopens, e
   await ivy.waitForURL(caseUrl);
 
   // Pause and reopen.
-  await card.getByRole('button', { name: 'Pause' }).click();
+  // From the keyboard, as the rest of the panel works.
+  await card.getByRole('button', { name: 'Pause' }).focus();
+  await ivy.keyboard.press('Enter');
   await expect(card.getByTestId('file-request-state')).toHaveText('Paused');
   await card.getByRole('button', { name: 'Reopen' }).click();
   await expect(card.getByTestId('file-request-state')).toHaveText('Open');
@@ -188,7 +195,7 @@ test('what the public sent is listed under its request, and marked in the eviden
   page,
   browser,
   exhibit,
-}) => {
+}, testInfo) => {
   const { ivy } = await ivyWithCase(page, browser, exhibit);
   const panel = ivy.getByRole('region', { name: 'File requests' });
   await panel.getByRole('button', { name: 'New file request' }).click();
@@ -238,4 +245,8 @@ test('what the public sent is listed under its request, and marked in the eviden
     'aria-expanded',
     'true',
   );
+  await card.screenshot({ path: testInfo.outputPath('submissions-desktop.png') });
+  await ivy.setViewportSize({ width: 390, height: 844 });
+  await card.screenshot({ path: testInfo.outputPath('submissions-390.png') });
+  await item.screenshot({ path: testInfo.outputPath('evidence-390.png') });
 });
