@@ -37,8 +37,6 @@ export interface SyncAuth {
   indexFor(identity: SyncIdentity): string;
   /** Users (other than those who see every case) whose own index lists this case. */
   caseReaders(caseId: string): Promise<string[]>;
-  /** Called after a case document is stored, with the evidence digests it lists. */
-  caseStored(caseId: string, evidence: string[]): Promise<void>;
   /** Records that a read-only connection tried to write (its update was dropped). */
   writeDropped(identity: SyncIdentity, doc: string): void;
   /** Records that someone changed a case through sync, and which parts of it. */

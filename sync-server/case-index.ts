@@ -3,8 +3,6 @@ import {
   getCaseIndex,
   isInitialised,
   readCaseSummary,
-  evidenceDigests,
-  readEvidence,
   sameSummary,
   type CaseSummary,
 } from '../web/lib/shared/case-doc.ts';
@@ -90,7 +88,6 @@ export class CaseIndex {
     for (const userId of await this.#auth.caseReaders(parsed.id)) {
       await this.#inUserIndex(userId, (own) => this.#write(own, parsed.id, summary));
     }
-    await this.#auth.caseStored(parsed.id, evidenceDigests(readEvidence(doc)));
     await this.#store.setMarker(name, INDEXED_SEQ, seq);
   }
 

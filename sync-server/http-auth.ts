@@ -60,13 +60,6 @@ export function apiSyncAuth(apiUrl: string, serviceToken: string): SyncAuth {
       if (!response.ok) throw new Error(`the API server answered ${response.status}`);
       return ((await response.json()) as { userIds: string[] }).userIds;
     },
-    async caseStored(caseId, evidence) {
-      const response = await call(`/cases/${encodeURIComponent(caseId)}/evidence`, {
-        method: 'POST',
-        body: JSON.stringify({ digests: evidence }),
-      });
-      if (!response.ok) throw new Error(`the API server answered ${response.status}`);
-    },
     // The sync-server's own log has it; the API server's audit record does not (yet).
     writeDropped: () => undefined,
     onRevoked: () => () => undefined,

@@ -12,7 +12,6 @@ import { openDocStore, type DocStore } from './doc-store.ts';
 import type { Logger } from './logger.ts';
 import { CloseCode } from '../web/lib/shared/sync-protocol.ts';
 import {
-  addEvidence,
   getCaseIndex,
   initCase,
   readCaseIndex,
@@ -264,35 +263,6 @@ index('lists a case as soon as its document is stored', async (ctx) => {
   await waitFor(() => readCaseIndex(list.doc).length === 1, 'the index entry', 2000);
   assert.equal(readCaseIndex(list.doc)[0]?.tags, ['fire']);
 });
-
-index(
-  'reports the digests of verified evidence and of thumbnails, nothing for files on their way',
-  async (ctx) => {
-    const c = peer(ctx, CASE);
-    await c.synced();
-    initCase(c.doc, { id: 'x', title: 'Arson', description: '', tags: [], now: 't' });
-    const [file, thumb, pending] = ['a', 'b', 'c'].map((d) => d.repeat(64));
-    const record = { name: 'f', type: 'image/jpeg', size: 1, addedAt: 't' };
-    addEvidence(c.doc, { ...record, id: 'e1', state: 'queued' });
-    addEvidence(c.doc, {
-      ...record,
-      id: 'e2',
-      state: 'uploading',
-      sha256: pending,
-      thumbnail: thumb,
-    });
-    addEvidence(c.doc, {
-      ...record,
-      id: 'e3',
-      state: 'verified',
-      sha256: file,
-      serverSha256: file,
-    });
-    const caseId = CASE.slice('case.'.length);
-    await waitFor(() => ctx.auth.evidence.get(caseId)?.length === 2, 'the reported digests', 2000);
-    assert.equal(ctx.auth.evidence.get(caseId)?.sort(), [file, thumb].sort());
-  },
-);
 
 index('drops writes from clients to the server-owned index', async (ctx) => {
   const list = peer(ctx, 'cases');

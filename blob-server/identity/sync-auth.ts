@@ -75,7 +75,6 @@ export function identitySyncAuth(
     indexFor: (identity) =>
       seesEveryCase(identity.role) ? 'cases' : userIndexName(identity.userId),
     caseReaders: (caseId) => cases.readersOf(caseId),
-    caseStored: (caseId, evidence) => cases.recordEvidence(caseId, evidence),
     writeDropped(identity, doc) {
       void audit?.record({
         action: 'sync.write_dropped',

@@ -3,6 +3,7 @@ import type { Level } from 'level';
 import { atLeast, type CaseLevel } from '../../web/lib/shared/access-policy.ts';
 import {
   CODE_ALPHABET,
+  DEFAULT_CONSENT_TEXT,
   REQUEST_CODE,
   type FileRequestChange,
   type FileRequestInput,
@@ -135,7 +136,8 @@ export class FileRequests {
       title: input.title,
       instructions: input.instructions,
       contact: input.contact,
-      consentText: input.consentText,
+      // What the sender agrees to is recorded with their submission: never left blank.
+      consentText: input.consentText || DEFAULT_CONSENT_TEXT,
       expiresAt: new Date(input.expiresAt).toISOString(),
       maxFiles: input.maxFiles,
       maxBytes: input.maxBytes,
@@ -205,6 +207,7 @@ export class FileRequests {
         ...(change.expiresAt !== undefined
           ? { expiresAt: new Date(change.expiresAt).toISOString() }
           : {}),
+        ...(change.consentText === '' ? { consentText: DEFAULT_CONSENT_TEXT } : {}),
         updatedAt: this.#now().toISOString(),
       };
       await this.#requests.put(id, changed);
@@ -346,7 +349,7 @@ export class FileRequests {
           reference: submission.reference,
           contact,
           ...(input.note ? { note: input.note } : {}),
-          consent: record.consentText || true,
+          consent: record.consentText,
         },
         ip: ctx.ip,
         ...(ctx.userAgent ? { userAgent: ctx.userAgent } : {}),

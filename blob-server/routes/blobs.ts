@@ -98,6 +98,8 @@ export function blobRoutes(options: {
         `the server computed SHA-256 ${actual} for the ${digest.size} bytes it received, not ${expected}; the file was not stored`,
       );
     }
+    // The caller just proved they hold these bytes: the case they sent them for lists them.
+    await options.cases.addEvidence(String(req.query['case']), actual);
     const existing = await refs.locate(actual);
     if (existing) {
       await store.delete(incoming);

@@ -7,13 +7,11 @@ import { BadRequest, Unauthenticated } from '../errors.ts';
 import { parseBody } from './validate.ts';
 
 const admitRequest = z.object({ token: z.string().max(4096).optional(), doc: z.string().max(200) });
-const evidenceRequest = z.object({
-  digests: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest')).max(100_000),
-});
 
 /**
  * What a separately run sync-server asks of this server, authenticated by the shared
- * SYNC_SERVICE_TOKEN: admit a connection, list a case's readers, record a case's evidence.
+ * SYNC_SERVICE_TOKEN: admit a connection and list a case's readers. Which files a case holds is never taken
+ * from its document (clients write it): only the uploads the API server verified count.
  */
 export function syncInternalRoutes(options: { auth: SyncAuth; serviceToken: string }): Router {
   const router = express.Router();
@@ -49,12 +47,6 @@ export function syncInternalRoutes(options: { auth: SyncAuth; serviceToken: stri
 
   router.get('/cases/:id/readers', async (req, res) => {
     res.json({ userIds: await options.auth.caseReaders(String(req.params.id)) });
-  });
-
-  router.post('/cases/:id/evidence', async (req, res) => {
-    const { digests } = parseBody(evidenceRequest, req.body);
-    await options.auth.caseStored(String(req.params.id), digests);
-    res.status(204).end();
   });
 
   return router;

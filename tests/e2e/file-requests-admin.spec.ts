@@ -2,18 +2,15 @@
 // the form, shares its link, QR code and printable poster, pauses, reopens, extends and withdraws
 // it, and reads what the public sent; someone who only views the case sees the requests but none
 // of the controls.
-import type { Browser, Locator, Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { fixturePath } from '../helpers/fixtures.ts';
 import {
   test,
   expect,
   createAccount,
-  createCase,
-  ExhibitProcess,
-  setUpAdministrator,
+  investigatorWithCase,
   signInElsewhere,
   ANA,
-  IVY,
 } from './fixtures.ts';
 
 const TITLE = 'Footage of the Mill Lane fire, 14 November';
@@ -27,19 +24,6 @@ function daysAhead(days: number): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
-/** The administrator sets up, and Ivy, an investigator, opens a case she then manages. */
-async function ivyWithCase(
-  page: Page,
-  browser: Browser,
-  exhibit: ExhibitProcess,
-): Promise<{ ivy: Page; caseId: string }> {
-  await setUpAdministrator(page, exhibit);
-  await createAccount(exhibit, IVY, 'investigator');
-  const ivy = await signInElsewhere(browser, exhibit.url, IVY);
-  const caseId = await createCase(ivy, { title: 'Arson, Mill Lane warehouse' });
-  return { ivy, caseId };
-}
-
 function requestCard(page: Page, title = TITLE): Locator {
   return page.getByRole('article', { name: title });
 }
@@ -49,7 +33,7 @@ test('a case manager publishes a file request, shares it, and pauses, reopens, e
   browser,
   exhibit,
 }, testInfo) => {
-  const { ivy, caseId } = await ivyWithCase(page, browser, exhibit);
+  const { ivy, caseId } = await investigatorWithCase(page, browser, exhibit);
   await createAccount(exhibit, ANA, 'analyst');
   await ivy.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
     origin: exhibit.url,
@@ -196,7 +180,7 @@ test('what the public sent is listed under its request, and marked in the eviden
   browser,
   exhibit,
 }, testInfo) => {
-  const { ivy } = await ivyWithCase(page, browser, exhibit);
+  const { ivy } = await investigatorWithCase(page, browser, exhibit);
   const panel = ivy.getByRole('region', { name: 'File requests' });
   await panel.getByRole('button', { name: 'New file request' }).click();
   await panel.getByLabel('Public title').fill(TITLE);

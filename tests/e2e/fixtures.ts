@@ -305,3 +305,29 @@ export async function createAccount(
     await accessTokenOf(exhibit, { ...who, password: temporary }),
   );
 }
+
+/** Slows this page's uploads the way a mobile connection would, so they can be interrupted. */
+export async function throttleUploads(page: Page, bytesPerSecond: number): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond,
+  });
+}
+
+/** The administrator sets up, and Ivy, an investigator, opens a case she then manages. */
+export async function investigatorWithCase(
+  page: Page,
+  browser: Browser,
+  exhibit: ExhibitProcess,
+  title = 'Arson, Mill Lane warehouse',
+): Promise<{ ivy: Page; caseId: string }> {
+  await setUpAdministrator(page, exhibit);
+  await createAccount(exhibit, IVY, 'investigator');
+  const ivy = await signInElsewhere(browser, exhibit.url, IVY);
+  const caseId = await createCase(ivy, { title });
+  return { ivy, caseId };
+}

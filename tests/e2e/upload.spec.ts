@@ -14,6 +14,7 @@ import {
   createCase,
   setUpAdministrator,
   signInElsewhere,
+  throttleUploads,
   ADMIN,
   ANA,
   IVY,
@@ -58,18 +59,6 @@ async function onDisk(name: string, bytes: Uint8Array): Promise<string> {
 test.afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Slows this page's uploads the way a mobile connection would, so they can be interrupted. */
-async function throttleUploads(page: Page, bytesPerSecond: number): Promise<void> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 0,
-    downloadThroughput: -1,
-    uploadThroughput: bytesPerSecond,
-  });
-}
 
 interface SeenUpload {
   method: string;

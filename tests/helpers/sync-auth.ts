@@ -19,13 +19,10 @@ export function tableSyncAuth(): SyncAuth & {
   /** A token for a new identity with this role. */
   issue(role: Role, userId?: string): { token: string; identity: SyncIdentity };
   revoke(revocation: SyncRevocation): void;
-  /** What each case last reported as its evidence. */
-  evidence: Map<string, string[]>;
   /** Writes dropped from read-only connections. */
   dropped: Array<{ userId: string; doc: string }>;
 } {
   const tokens = new Map<string, SyncIdentity>();
-  const evidence = new Map<string, string[]>();
   const dropped: Array<{ userId: string; doc: string }> = [];
   const events = new EventEmitter<{
     revoked: [SyncRevocation];
@@ -43,10 +40,6 @@ export function tableSyncAuth(): SyncAuth & {
       identity.role === 'guest' ? 'none' : doc.kind === 'cases' ? 'read' : 'write',
     indexFor: () => 'cases',
     caseReaders: async () => [],
-    caseStored: async (caseId, digests) => {
-      evidence.set(caseId, digests);
-    },
-    evidence,
     dropped,
     writeDropped: (identity, doc) => dropped.push({ userId: identity.userId, doc }),
     onRevoked(listener) {

@@ -172,6 +172,10 @@ access(
     assert.is(dropped.length, 1, 'the dropped write is recorded once');
     assert.is(dropped[0]?.target, CASE);
     const anaAuth = await ctx.identity.identity.service.authenticate(token);
+    // The document lists DIGEST as verified, but documents are written by clients: only what the
+    // server itself verified for the case opens downloads.
+    assert.not.ok(await cases.mayDownload(anaAuth.user, DIGEST), 'a claim in the document');
+    await cases.addEvidence(CASE_ID, DIGEST);
     assert.ok(await cases.mayDownload(anaAuth.user, DIGEST), 'a viewer may download its evidence');
 
     const codes = closesOf(ana);

@@ -20,7 +20,8 @@ interface FileRow {
   name: string;
   type: string;
   size: number;
-  addedAt: string;
+  /** Milliseconds since 1970, for the order files were chosen in. */
+  addedAt: number;
   state: 'queued' | 'verified' | 'failed';
   sha256?: string;
   error?: string;
@@ -126,7 +127,7 @@ export class PublicUpload {
       name: file.name || `file-${i + 1}`,
       type: file.type || 'application/octet-stream',
       size: file.size,
-      addedAt: new Date(Date.now() + i).toISOString(),
+      addedAt: Date.now() + i,
       state: 'queued',
       checkpoint: {},
     }));

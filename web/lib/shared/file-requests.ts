@@ -22,6 +22,10 @@ export const MAX_REQUEST_BYTES = 5 * 1024 ** 4;
 
 const publicText = (max: number) => z.string().trim().max(max);
 
+/** What a sender agrees to when the investigator wrote no consent text of their own. */
+export const DEFAULT_CONSENT_TEXT =
+  'I took these files or may share them, and I agree that the police may use them in this investigation.';
+
 export const fileRequestInput = z.object({
   title: publicText(140).min(1, 'a request needs a public title'),
   instructions: publicText(4000).default(''),

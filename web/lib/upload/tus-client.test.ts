@@ -132,6 +132,14 @@ client('maps refusals to named errors with words a person understands', async ()
       [{ status: 503 }, ServerUnavailable, /unavailable \(503\)/],
       [{ status: 410 }, UploadGone, /no longer holds this upload/],
       [
+        {
+          status: 410,
+          body: { error: 'request_closed', message: 'this file request has been withdrawn' },
+        },
+        UploadRefused,
+        /^This file request has been withdrawn\.$/,
+      ],
+      [
         { status: 400, body: { error: 'bad-request', message: 'say which case' } },
         UploadRefused,
         /^Say which case\.$/,

@@ -359,6 +359,11 @@ function wholeFileMismatch(code: string | undefined, message: string): boolean {
 export function refusalOf(response: TransportResponse): TusError {
   const { status } = response;
   const { message, code } = errorBody(response);
+  // A closed file request (withdrawn, expired, full) answers 410 too, but starting the upload
+  // again would not help: it takes nothing more.
+  if (code === 'request_closed') {
+    return new UploadRefused(message ?? 'This link takes no more files.', status, code);
+  }
   switch (status) {
     case 401:
       return new SignedOut(SIGNED_OUT, status, code);
