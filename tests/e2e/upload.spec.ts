@@ -469,7 +469,13 @@ test('files queued by the previous version move to the resumable queue', async (
       uploads: await Promise.all(uploads.map(async (u) => ({ ...u, file: await u.file.text() }))),
     };
   });
-  expect(migrated.tables).toEqual(['documents', 'uploadCheckpoints', 'uploads']);
+  expect(migrated.tables).toEqual([
+    'custodyLog',
+    'deviceKey',
+    'documents',
+    'uploadCheckpoints',
+    'uploads',
+  ]);
   const common = { caseId: 'case-0001', type: 'text/plain', size: 5, uploaded: 0, described: 0 };
   expect(migrated.uploads).toEqual([
     { ...common, evidenceId: 'e1', name: 'a.txt', file: 'first', addedAt: 't1', status: 'queued' },
