@@ -20,6 +20,7 @@ import type { CaseAccessService } from './identity/case-access.ts';
 import type { SingleSignOn } from './identity/oidc.ts';
 import type { Notifications } from './notifications/notifications.ts';
 import { notificationRoutes } from './routes/notifications.ts';
+import { mentionRoutes } from './routes/mentions.ts';
 import { ExhibitError, RouteNotFound, TooManyAttempts, httpStatusOf } from './errors.ts';
 import { createLogger, type Logger } from '../sync-server/logger.ts';
 import type { AuditLog } from './audit/audit-log.ts';
@@ -71,6 +72,8 @@ export interface BlobServerOptions {
   fileRequests?: { requests: FileRequests; limits?: Partial<PublicLimits> };
   /** In-app (and mailed) notifications: `/api/notifications`, and news of verified uploads. */
   notifications?: Notifications;
+  /** Mention requests one person may send per window (`POST /api/cases/:id/mentions`). */
+  mentionLimit?: { limit: number; windowMs: number };
   /**
    * The case documents, when the sync-server runs in this process: verified uploads are written
    * into their case by the server itself. Without it the uploading client records them.
@@ -296,6 +299,16 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     app.use(
       '/api/notifications',
       notificationRoutes({ auth: options.auth.service, notifications: options.notifications }),
+    );
+    app.use(
+      '/api/cases',
+      mentionRoutes({
+        auth: options.auth.service,
+        cases: options.auth.cases,
+        notifications: options.notifications,
+        ...(options.audit ? { audit: options.audit } : {}),
+        ...(options.mentionLimit ? { limit: options.mentionLimit } : {}),
+      }),
     );
   }
   const retentionApi = retentionRoutes({ auth: options.auth.service, retention });
