@@ -20,6 +20,8 @@ import type { CaseAccessService } from './identity/case-access.ts';
 import type { SingleSignOn } from './identity/oidc.ts';
 import type { Notifications } from './notifications/notifications.ts';
 import { notificationRoutes } from './routes/notifications.ts';
+import { departmentRoutes } from './routes/departments.ts';
+import type { Departments } from './departments/departments.ts';
 import { mentionRoutes } from './routes/mentions.ts';
 import { ExhibitError, RouteNotFound, TooManyAttempts, httpStatusOf } from './errors.ts';
 import { createLogger, type Logger } from '../sync-server/logger.ts';
@@ -72,6 +74,8 @@ export interface BlobServerOptions {
   fileRequests?: { requests: FileRequests; limits?: Partial<PublicLimits> };
   /** In-app (and mailed) notifications: `/api/notifications`, and news of verified uploads. */
   notifications?: Notifications;
+  /** Departments (`/api/admin/departments`), kept by administrators. */
+  departments?: Departments;
   /** Mention requests one person may send per window (`POST /api/cases/:id/mentions`). */
   mentionLimit?: { limit: number; windowMs: number };
   /**
@@ -295,6 +299,12 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     );
   }
   app.use('/api/cases', caseRoutes({ auth: options.auth.service, cases: options.auth.cases }));
+  if (options.departments) {
+    app.use(
+      '/api/admin/departments',
+      departmentRoutes({ auth: options.auth.service, departments: options.departments }),
+    );
+  }
   if (options.notifications) {
     app.use(
       '/api/notifications',

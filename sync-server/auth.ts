@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { DocName } from '../web/lib/shared/doc-names.ts';
 import type { DocAccess } from '../web/lib/shared/access-policy.ts';
 import type { Role } from '../web/lib/shared/roles.ts';
+import type { CaseEvents } from '../web/lib/shared/case-doc.ts';
 
 /** Who is on the other end of a sync connection. */
 export interface SyncIdentity {
@@ -39,8 +40,11 @@ export interface SyncAuth {
   caseReaders(caseId: string): Promise<string[]>;
   /** Records that a read-only connection tried to write (its update was dropped). */
   writeDropped(identity: SyncIdentity, doc: string): void;
-  /** Records that someone changed a case through sync, and which parts of it. */
-  caseChanged?(identity: SyncIdentity, caseId: string, parts: string[]): void;
+  /**
+   * Records that someone changed a case through sync, which parts of it, and the status and
+   * assignment changes among them.
+   */
+  caseChanged?(identity: SyncIdentity, caseId: string, parts: string[], events: CaseEvents): void;
   /** Subscribes to revocations; returns an unsubscribe function. */
   onRevoked(listener: (revocation: SyncRevocation) => void): () => void;
   /** Subscribes to changes of one user's access to one case (added, changed, removed, expired). */

@@ -20,16 +20,35 @@ const DEBOUNCE_MS = 50;
 const MAX_TITLE = 200;
 const MAX_TAGS = 50;
 const MAX_TAG = 64;
+const MAX_FIELD = 200;
+const MAX_DESCRIPTION = 500;
+const MAX_ASSIGNEES = 50;
 
 /** Clients write case documents; the index every client reads holds only bounded summaries. */
-function bounded(summary: CaseSummary): CaseSummary {
-  return {
+export function bounded(summary: CaseSummary): CaseSummary {
+  const out: CaseSummary = {
     ...summary,
     title: summary.title.slice(0, MAX_TITLE),
     tags: summary.tags.slice(0, MAX_TAGS).map((t) => t.slice(0, MAX_TAG)),
     createdAt: summary.createdAt.slice(0, 40),
     updatedAt: summary.updatedAt.slice(0, 40),
+    assignees: (summary.assignees ?? []).slice(0, MAX_ASSIGNEES).map(boundedPerson),
   };
+  if (summary.description !== undefined) {
+    out.description = summary.description.slice(0, MAX_DESCRIPTION);
+  }
+  for (const key of ['incidentNumber', 'incidentType', 'incidentFrom', 'incidentTo'] as const) {
+    const value = summary[key];
+    if (value !== undefined) out[key] = value.slice(0, MAX_FIELD);
+  }
+  if (summary.location)
+    out.location = { ...summary.location, text: summary.location.text.slice(0, MAX_FIELD) };
+  if (summary.department) out.department = boundedPerson(summary.department);
+  return out;
+}
+
+function boundedPerson(person: { id: string; name: string }): { id: string; name: string } {
+  return { id: person.id.slice(0, MAX_FIELD), name: person.name.slice(0, MAX_FIELD) };
 }
 
 /**

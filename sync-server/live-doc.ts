@@ -20,8 +20,11 @@ export interface Peer {
   readonly awarenessIds: Set<number>;
   /** Told when a write from this read-only peer is dropped, so it can be recorded. */
   onDroppedWrite?: () => void;
-  /** Told which top-level parts of the document a write from this peer changed. */
-  onWrite?: (parts: string[]) => void;
+  /**
+   * Told which top-level parts of the document a write from this peer changed, while the
+   * transaction is still being finished (its old values are readable, not yet collected).
+   */
+  onWrite?: (parts: string[], transaction: Y.Transaction) => void;
 }
 
 export class MalformedMessage extends Error {
@@ -111,7 +114,7 @@ export class LiveDoc {
       const name = names.get(type);
       if (name) parts.add(name);
     }
-    if (parts.size > 0) peer.onWrite([...parts].sort());
+    if (parts.size > 0) peer.onWrite([...parts].sort(), transaction);
   }
 
   /**

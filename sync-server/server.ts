@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { CloseCode } from '../web/lib/shared/sync-protocol.ts';
 import { decodeDocName, isServerOwned, type DocName } from '../web/lib/shared/doc-names.ts';
+import { caseEventsOf } from '../web/lib/shared/case-doc.ts';
 import type { SyncAuth, SyncIdentity } from './auth.ts';
 import { openDocStore, type DocStore } from './doc-store.ts';
 import { DocRegistry } from './doc-registry.ts';
@@ -271,7 +272,8 @@ function servePeer(ctx: {
     };
     if (docName.kind === 'case' && auth.caseChanged) {
       const caseId = docName.id;
-      peer.onWrite = (parts) => auth.caseChanged?.(identity, caseId, parts);
+      peer.onWrite = (parts, transaction) =>
+        auth.caseChanged?.(identity, caseId, parts, caseEventsOf(transaction.doc, transaction));
     }
     connections.add(connection);
     return true;

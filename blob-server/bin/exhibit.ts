@@ -62,7 +62,9 @@ await runUntilSignal('exhibit', async () => {
     server: blob.httpServer,
     maxMessageBytes: syncConfig.SYNC_MAX_MESSAGE_BYTES,
     log,
-    auth: identitySyncAuth(identity.service, identity.cases, identity.audit),
+    auth: identitySyncAuth(identity.service, identity.cases, identity.audit, {
+      notifications: identity.notifications,
+    }),
   });
   log.info('exhibit.listening', {
     url: `http://${config.host ?? 'localhost'}:${blob.port}/`,

@@ -11,6 +11,7 @@ import { DeviceCustody } from '../custody/device-custody.ts';
 import { CustodyReports } from '../custody/custody-report.ts';
 import { FileRequests } from '../requests/file-requests.ts';
 import { Notifications } from '../notifications/notifications.ts';
+import { Departments } from '../departments/departments.ts';
 import { smtpMailer, type MailSettings } from '../notifications/mailer.ts';
 import { createLogger, type Logger } from '../../sync-server/logger.ts';
 
@@ -26,6 +27,8 @@ export interface Identity {
   fileRequests: FileRequests;
   /** In-app notifications, mailed too where SMTP is configured. */
   notifications: Notifications;
+  /** The departments cases belong to, kept by administrators. */
+  departments: Departments;
   close(): Promise<void>;
 }
 
@@ -93,6 +96,7 @@ export async function openIdentity(options: {
     custody: { devices, reports },
     fileRequests,
     notifications,
+    departments: new Departments({ db: store.database, audit }),
     async close() {
       await notifications.close();
       cases.close();

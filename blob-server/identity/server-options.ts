@@ -17,12 +17,14 @@ export function identityServerOptions(
   | 'custody'
   | 'retention'
   | 'notifications'
+  | 'departments'
   | 'fileRequests'
 > {
   return {
     audit: identity.audit,
     custody: identity.custody,
     notifications: identity.notifications,
+    departments: identity.departments,
     fileRequests: { requests: identity.fileRequests },
     uploads: config.uploads,
     retention: config.retention,

@@ -4,6 +4,8 @@ import type { AuthService } from './auth-service.ts';
 import type { CaseAccessService } from './case-access.ts';
 import { ACCESS_COOKIE } from './http.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { Notifications } from '../notifications/notifications.ts';
+import type { CaseEvents } from '../../web/lib/shared/case-doc.ts';
 
 /** Edits to one case by one person within this long make one audit entry, not one per keystroke. */
 const CASE_CHANGE_WINDOW_MS = 10_000;
@@ -11,11 +13,16 @@ const CASE_CHANGE_WINDOW_MS = 10_000;
 /**
  * Case changes made through sync, in the audit trail: who changed which parts of which case
  * (`meta` is title and status, then `description`, `tags`, `evidence`), gathered per person and
- * case over a short window.
+ * case over a short window. Status changes and assignment are recorded at once, each on its own.
  */
-function caseChanges(audit: AuditLog, windowMs: number): NonNullable<SyncAuth['caseChanged']> {
+function caseChanges(
+  audit: AuditLog,
+  windowMs: number,
+  notifications: Notifications | undefined,
+): NonNullable<SyncAuth['caseChanged']> {
   const open = new Map<string, { parts: Set<string>; updates: number; first: string }>();
-  return (identity, caseId, parts) => {
+  return (identity, caseId, parts, events) => {
+    recordEvents(audit, notifications, identity.userId, caseId, events);
     const key = `${identity.userId}\u0000${caseId}`;
     let window = open.get(key);
     if (!window) {
@@ -43,12 +50,43 @@ function caseChanges(audit: AuditLog, windowMs: number): NonNullable<SyncAuth['c
   };
 }
 
+function recordEvents(
+  audit: AuditLog,
+  notifications: Notifications | undefined,
+  userId: string,
+  caseId: string,
+  events: CaseEvents,
+): void {
+  const entry = { actor: { userId }, target: `case:${caseId}` };
+  if (events.status) {
+    void audit
+      .record({ ...entry, action: 'case.status_changed', details: { ...events.status } })
+      .catch(() => undefined);
+  }
+  if (!events.assigned) return;
+  void audit
+    .record({ ...entry, action: 'case.assigned', details: { ...events.assigned } })
+    .catch(() => undefined);
+  if (!notifications || events.assigned.added.length === 0) return;
+  void notifications
+    .notify({
+      userIds: events.assigned.added,
+      actorId: userId,
+      kind: 'case.assigned',
+      title: `You were assigned to “${events.title ?? 'a case'}”`,
+      body: 'Open the case to see its summary and evidence.',
+      caseId,
+      link: `/cases/${caseId}`,
+    })
+    .catch(() => undefined);
+}
+
 /** Sync access decided by the identity and case-access services in this same process. */
 export function identitySyncAuth(
   service: AuthService,
   cases: CaseAccessService,
   audit?: AuditLog,
-  options: { caseChangeWindowMs?: number } = {},
+  options: { caseChangeWindowMs?: number; notifications?: Notifications } = {},
 ): SyncAuth {
   return {
     async authenticate(req) {
@@ -84,7 +122,13 @@ export function identitySyncAuth(
       });
     },
     ...(audit
-      ? { caseChanged: caseChanges(audit, options.caseChangeWindowMs ?? CASE_CHANGE_WINDOW_MS) }
+      ? {
+          caseChanged: caseChanges(
+            audit,
+            options.caseChangeWindowMs ?? CASE_CHANGE_WINDOW_MS,
+            options.notifications,
+          ),
+        }
       : {}),
     onRevoked: (listener) => service.onRevoked(listener),
     onCaseAccessChanged: (listener) => cases.onChanged(listener),

@@ -7,7 +7,14 @@ import { createSyncServer, type SyncServer } from '../../sync-server/server.ts';
 import type { Logger } from '../../sync-server/logger.ts';
 import { identitySyncAuth } from '../../blob-server/identity/sync-auth.ts';
 import type { Authenticated } from '../../blob-server/identity/auth-service.ts';
-import { addEvidence, initCase, readCaseIndex, readMeta } from '../../web/lib/shared/case-doc.ts';
+import {
+  addEvidence,
+  assignCase,
+  initCase,
+  readCaseIndex,
+  readMeta,
+  updateMeta,
+} from '../../web/lib/shared/case-doc.ts';
 import { CloseCode } from '../../web/lib/shared/sync-protocol.ts';
 import { testIdentity } from '../helpers/identity.ts';
 import { TestPeer, waitFor } from '../helpers/sync-client.ts';
@@ -45,7 +52,7 @@ access.before.each(async (ctx) => {
       ctx.identity.identity.service,
       ctx.identity.identity.cases,
       ctx.identity.identity.audit,
-      { caseChangeWindowMs: 100 },
+      { caseChangeWindowMs: 100, notifications: ctx.identity.identity.notifications },
     ),
   });
   ctx.url = `ws://127.0.0.1:${ctx.server.port}/sync`;
@@ -71,6 +78,11 @@ function closesOf(p: TestPeer): number[] {
     if (e) codes.push(e.code);
   });
   return codes;
+}
+
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 250 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(await check(), 'timed out');
 }
 
 /** Ivy opens a new case (becoming its manager) and writes it; returns her peer. */
@@ -115,6 +127,35 @@ access(
     const second = (await until(2))[1];
     assert.equal(second?.details?.['parts'], ['description']);
     assert.is(second?.details?.['updates'], 2);
+  },
+);
+
+access(
+  'status changes and assignment are audited on their own; the assignee is told',
+  async (ctx) => {
+    const { ivy, token } = await ivyOpensCase(ctx);
+    const { identity } = ctx.identity;
+    const ivyId = (await identity.service.authenticate(token)).user.id;
+    const ana = await identity.service.authenticate(
+      await ctx.identity.tokenFor('investigator', 'ana@example.org'),
+    );
+    updateMeta(ivy.doc, { status: 'under-review' }, 'later');
+    assignCase(ivy.doc, { id: ana.user.id, name: 'Ana' }, 'later');
+    await ivy.savedOnServer();
+    const entries = async () => await identity.audit.about(`case:${CASE_ID}`);
+    await eventually(async () => (await entries()).some((e) => e.action === 'case.assigned'));
+    const status = (await entries()).find((e) => e.action === 'case.status_changed');
+    assert.equal(status?.details, { from: 'open', to: 'under-review' });
+    assert.is(status?.actor?.userId, ivyId);
+    const assigned = (await entries()).find((e) => e.action === 'case.assigned');
+    assert.equal(assigned?.details, { added: [ana.user.id], removed: [] });
+    await eventually(
+      async () => (await identity.notifications.list(ana.user.id)).notifications.length === 1,
+    );
+    const [told] = (await identity.notifications.list(ana.user.id)).notifications;
+    assert.is(told?.kind, 'case.assigned');
+    assert.is(told?.title, 'You were assigned to “Arson”');
+    assert.is(told?.link, `/cases/${CASE_ID}`);
   },
 );
 

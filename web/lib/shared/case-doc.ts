@@ -13,7 +13,7 @@ export type CaseStatus = (typeof CASE_STATUSES)[number];
 export const EVIDENCE_STATES = ['queued', 'uploading', 'verified', 'failed'] as const;
 export type EvidenceState = (typeof EVIDENCE_STATES)[number];
 
-export interface CaseSummary {
+export interface CaseSummary extends CaseDetails {
   id: string;
   title: string;
   status: CaseStatus;
@@ -21,7 +21,46 @@ export interface CaseSummary {
   createdAt: string;
   updatedAt: string;
   evidenceCount: number;
+  /** The start of the description, so cases this device does not hold can still be searched. */
+  description?: string;
+  /** Absent in summaries written before assignment existed. */
+  assignees?: Person[];
 }
+
+export interface Person {
+  id: string;
+  name: string;
+}
+
+/** Where the incident happened: what people call the place, and where a map puts it. */
+export interface CaseLocation {
+  text: string;
+  latitude?: number;
+  longitude?: number;
+}
+
+/** The case summary's incident fields; every one may be unknown. */
+export interface CaseDetails {
+  incidentNumber?: string;
+  incidentType?: string;
+  location?: CaseLocation;
+  /** Days (`YYYY-MM-DD`) the incident happened from and to; `to` only for a span. */
+  incidentFrom?: string;
+  incidentTo?: string;
+  /** The department's id and, so it reads offline, its name when it was chosen. */
+  department?: Person;
+}
+
+/** A change to the incident fields: a value sets it, null clears it, absent leaves it. */
+export type CaseDetailsChange = { [K in keyof CaseDetails]?: CaseDetails[K] | null };
+
+/** What happens to a case: it moves along this order, and may be taken back a step. */
+export const STATUS_LABELS: Record<CaseStatus, string> = {
+  open: 'Open',
+  'under-review': 'Under review',
+  closed: 'Closed',
+  archived: 'Archived',
+};
 
 /** What a file says about itself (EXIF, container headers), as read on the device adding it. */
 export interface EvidenceMetadata {
@@ -66,6 +105,21 @@ export interface EvidenceRecord {
   deleteReason?: string;
   /** When the server purges it from the recycle bin. */
   purgeAt?: string;
+  /** A copy the browser can play, made from the original (which stays the evidence). */
+  proxy?: EvidenceProxy;
+}
+
+/** A playable copy (H.264/AAC MP4) of a file browsers cannot play, stored beside it. */
+export interface EvidenceProxy {
+  sha256: string;
+  type: string;
+  size: number;
+  madeAt: string;
+  madeBy: { id: string; name: string };
+  /** The original's SHA-256: a proxy made from other bytes is not this evidence's. */
+  from: string;
+  /** `remux`: the same frames in another container; `transcode`: re-encoded. */
+  method: 'remux' | 'transcode';
 }
 
 /** The fields a device may fill in as it learns them; id, name, size and who added it stay. */
@@ -85,7 +139,16 @@ const META = 'meta';
 const DESCRIPTION = 'description';
 const TAGS = 'tags';
 const EVIDENCE = 'evidence';
+const ASSIGNEES = 'assignees';
 const INDEX = 'cases';
+const DETAIL_KEYS = [
+  'incidentNumber',
+  'incidentType',
+  'location',
+  'incidentFrom',
+  'incidentTo',
+  'department',
+] as const satisfies ReadonlyArray<keyof CaseDetails>;
 
 function meta(doc: Y.Doc): Y.Map<unknown> {
   return doc.getMap(META);
@@ -131,9 +194,7 @@ export function readMeta(doc: Y.Doc): Meta {
   return {
     id: String(m.get('id') ?? ''),
     title: String(m.get('title') ?? ''),
-    status: (CASE_STATUSES as readonly unknown[]).includes(status)
-      ? (status as CaseStatus)
-      : 'open',
+    status: asStatus(status),
     createdAt: String(m.get('createdAt') ?? ''),
     updatedAt: String(m.get('updatedAt') ?? ''),
   };
@@ -152,13 +213,151 @@ export function updateMeta(
   });
 }
 
+export function readCaseDetails(doc: Y.Doc): CaseDetails {
+  const m = meta(doc);
+  const out: CaseDetails = {};
+  for (const key of ['incidentNumber', 'incidentType', 'incidentFrom', 'incidentTo'] as const) {
+    const value = m.get(key);
+    if (typeof value === 'string' && value !== '') out[key] = value;
+  }
+  const location = readLocation(m.get('location'));
+  if (location) out.location = location;
+  const department = m.get('department') as { id?: unknown; name?: unknown } | undefined;
+  if (typeof department?.id === 'string' && typeof department.name === 'string') {
+    out.department = { id: department.id, name: department.name };
+  }
+  return out;
+}
+
+function readLocation(raw: unknown): CaseLocation | undefined {
+  const l = raw as Record<string, unknown> | undefined;
+  if (typeof l?.['text'] !== 'string') return undefined;
+  const out: CaseLocation = { text: l['text'] };
+  const { latitude, longitude } = l;
+  if (
+    typeof latitude === 'number' &&
+    typeof longitude === 'number' &&
+    Math.abs(latitude) <= 90 &&
+    Math.abs(longitude) <= 180
+  ) {
+    out.latitude = latitude;
+    out.longitude = longitude;
+  }
+  return out;
+}
+
+/** Each field is its own key, so two people editing different fields offline both keep theirs. */
+export function updateCaseDetails(doc: Y.Doc, change: CaseDetailsChange, now: string): void {
+  doc.transact(() => {
+    const m = meta(doc);
+    for (const key of DETAIL_KEYS) {
+      const value = change[key];
+      if (value === undefined) continue;
+      if (value === null || value === '') m.delete(key);
+      else m.set(key, typeof value === 'object' ? { ...value } : value);
+    }
+    m.set('updatedAt', now);
+  });
+}
+
+/** Assignees as a map used as a set (user id → name when assigned), like tags. */
+function getAssignees(doc: Y.Doc): Y.Map<string> {
+  return doc.getMap(ASSIGNEES);
+}
+
+export function readAssignees(doc: Y.Doc): Person[] {
+  return [...getAssignees(doc).entries()]
+    .map(([id, name]) => ({ id, name: typeof name === 'string' ? name : id }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function assignCase(doc: Y.Doc, person: Person, now: string): void {
+  doc.transact(() => {
+    getAssignees(doc).set(person.id, person.name);
+    meta(doc).set('updatedAt', now);
+  });
+}
+
+export function unassignCase(doc: Y.Doc, userId: string, now: string): void {
+  if (!getAssignees(doc).has(userId)) return;
+  doc.transact(() => {
+    getAssignees(doc).delete(userId);
+    meta(doc).set('updatedAt', now);
+  });
+}
+
+/** What one transaction did to a case that the audit trail records on its own. */
+export interface CaseEvents {
+  status?: { from: CaseStatus; to: CaseStatus };
+  assigned?: { added: string[]; removed: string[] };
+  /** The case's title after the transaction, for messages about these events. */
+  title?: string;
+}
+
+/**
+ * Status and assignment changes made by one transaction, read while it is being finished
+ * (`afterTransaction`), before deleted values are garbage-collected.
+ */
+export function caseEventsOf(doc: Y.Doc, transaction: Y.Transaction): CaseEvents {
+  const events: CaseEvents = {};
+  const status = changesOf(transaction, meta(doc))?.get('status');
+  if (status) {
+    const from = asStatus(status.oldValue);
+    const to = readMeta(doc).status;
+    if (from !== to) events.status = { from, to };
+  }
+  const assignees = changesOf(transaction, getAssignees(doc) as Y.Map<unknown>);
+  if (assignees) {
+    const added: string[] = [];
+    const removed: string[] = [];
+    for (const [id, change] of assignees) {
+      if (change.action === 'add') added.push(id);
+      else if (change.action === 'delete') removed.push(id);
+    }
+    if (added.length || removed.length) {
+      events.assigned = { added: added.sort(), removed: removed.sort() };
+    }
+  }
+  if (events.status || events.assigned) events.title = readMeta(doc).title;
+  return events;
+}
+
+/**
+ * The keys a transaction changed in a top-level map, with their old values. A map that arrived
+ * in an update before anyone asked for it by type is replaced on the first `getMap`; the
+ * transaction still names the old object, which shares its entries, so match on those.
+ */
+function changesOf(
+  transaction: Y.Transaction,
+  type: Y.Map<unknown>,
+): Map<string, { action: 'add' | 'update' | 'delete'; oldValue: unknown }> | undefined {
+  for (const [changed, keys] of transaction.changed) {
+    if (changed._item !== null || changed._map !== type._map) continue;
+    // Either `type` itself or the placeholder it replaced: both are maps over the same entries.
+    const target = changed as unknown as Y.Map<unknown>;
+    return new Y.YMapEvent(target, transaction, keys).changes.keys;
+  }
+  return undefined;
+}
+
+function asStatus(value: unknown): CaseStatus {
+  return (CASE_STATUSES as readonly unknown[]).includes(value) ? (value as CaseStatus) : 'open';
+}
+
 export function readTags(doc: Y.Doc): string[] {
   return [...getTags(doc).keys()].sort((a, b) => a.localeCompare(b));
 }
 
+/** How much of the description a summary carries for search. */
+const SUMMARY_DESCRIPTION = 500;
+
 export function readCaseSummary(doc: Y.Doc): CaseSummary {
   const m = readMeta(doc);
+  const description = getDescription(doc).toString().slice(0, SUMMARY_DESCRIPTION);
   return {
+    ...readCaseDetails(doc),
+    ...(description ? { description } : {}),
+    assignees: readAssignees(doc),
     id: m.id,
     title: m.title,
     status: m.status,
@@ -216,7 +415,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
  * The digests a case's evidence is stored under: the file of each verified record (the server's
- * digest first) and every thumbnail. Records still on their way name nothing yet.
+ * digest first), every thumbnail and every playable copy. Records still on their way name nothing
+ * yet.
  */
 export function evidenceDigests(records: readonly EvidenceRecord[]): string[] {
   const digests = new Set<string>();
@@ -224,6 +424,7 @@ export function evidenceDigests(records: readonly EvidenceRecord[]): string[] {
     const file = record.serverSha256 ?? record.sha256;
     if (record.state === 'verified' && file && SHA256_HEX.test(file)) digests.add(file);
     if (record.thumbnail && SHA256_HEX.test(record.thumbnail)) digests.add(record.thumbnail);
+    if (record.proxy) digests.add(record.proxy.sha256);
   }
   return [...digests];
 }
@@ -255,6 +456,7 @@ export function readEvidence(doc: Y.Doc): EvidenceRecord[] {
       ...optionalPerson(item, 'deletedBy'),
       ...optionalText(item, 'deleteReason'),
       ...optionalText(item, 'purgeAt'),
+      ...readProxy(item.get('proxy')),
     });
   }
   return out.sort((a, b) => a.addedAt.localeCompare(b.addedAt));
@@ -280,6 +482,42 @@ function readSubmission(raw: unknown): Pick<EvidenceRecord, 'submission'> {
 function optionalText<K extends string>(item: Y.Map<unknown>, key: K): Partial<Record<K, string>> {
   const value = item.get(key);
   return typeof value === 'string' && value !== '' ? ({ [key]: value } as Record<K, string>) : {};
+}
+
+/** Records the playable copy made of an evidence file (or forgets it, with undefined). */
+export function setEvidenceProxy(doc: Y.Doc, id: string, proxy: EvidenceProxy | undefined): void {
+  const item = getEvidence(doc).get(id);
+  if (!item) return;
+  if (proxy === undefined) item.delete('proxy');
+  else item.set('proxy', { ...proxy, madeBy: { ...proxy.madeBy } });
+}
+
+function readProxy(raw: unknown): Pick<EvidenceRecord, 'proxy'> {
+  const p = raw as Partial<Record<keyof EvidenceProxy, unknown>> | undefined;
+  const by = p?.madeBy as { id?: unknown; name?: unknown } | undefined;
+  if (
+    typeof p?.sha256 !== 'string' ||
+    !SHA256_HEX.test(p.sha256) ||
+    typeof p.from !== 'string' ||
+    typeof p.type !== 'string' ||
+    typeof p.size !== 'number' ||
+    typeof p.madeAt !== 'string' ||
+    typeof by?.id !== 'string' ||
+    typeof by.name !== 'string'
+  ) {
+    return {};
+  }
+  return {
+    proxy: {
+      sha256: p.sha256,
+      type: p.type,
+      size: p.size,
+      madeAt: p.madeAt,
+      madeBy: { id: by.id, name: by.name },
+      from: p.from,
+      method: p.method === 'remux' ? 'remux' : 'transcode',
+    },
+  };
 }
 
 /** Another device wrote the metadata: keep only fields of the right type. */
@@ -384,6 +622,16 @@ export function sameSummary(a: CaseSummary | undefined, b: CaseSummary): boolean
     a.createdAt === b.createdAt &&
     a.updatedAt === b.updatedAt &&
     a.evidenceCount === b.evidenceCount &&
-    a.tags.join('\u0000') === b.tags.join('\u0000')
+    a.tags.join('\u0000') === b.tags.join('\u0000') &&
+    JSON.stringify(summaryExtras(a)) === JSON.stringify(summaryExtras(b))
   );
+}
+
+/** The optional parts of a summary in a fixed order, so equal summaries compare equal. */
+function summaryExtras(s: CaseSummary): unknown[] {
+  return [
+    s.description ?? '',
+    ...DETAIL_KEYS.map((key) => s[key] ?? null),
+    (s.assignees ?? []).map((p) => [p.id, p.name]),
+  ];
 }
