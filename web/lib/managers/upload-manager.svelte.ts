@@ -46,6 +46,8 @@ export interface UploadItem {
   phase: UploadPhase;
   /** Bytes the server holds, plus those of the chunk on its way. */
   sent: number;
+  /** While sealing: bytes of the file hashed on this device so far. */
+  hashed?: number;
   /** Bytes per second over the last few seconds, while sending. */
   rate?: number;
   secondsLeft?: number;
@@ -73,6 +75,8 @@ type Running = UploadSession & { client: TusClient; db: LocalDb };
 interface Live {
   phase?: UploadPhase;
   sent?: number;
+  /** While sealing: bytes hashed so far. */
+  hashed?: number;
   rate?: number;
   message?: string;
 }
@@ -334,6 +338,7 @@ class UploadManager {
       size: row.size,
       phase,
       sent,
+      ...(phase === 'sealing' && live.hashed !== undefined ? { hashed: live.hashed } : {}),
       ...(rate ? { rate, secondsLeft: Math.max(0, row.size - sent) / rate } : {}),
       ...(message ? { message } : {}),
     };
@@ -518,7 +523,7 @@ class UploadManager {
     signal: AbortSignal,
   ): Promise<NonNullable<QueuedUpload['sealed']>> {
     const id = row.evidenceId;
-    this.#setLive(id, { phase: 'sealing', sent: 0, rate: undefined, message: SEALING });
+    this.#setLive(id, { phase: 'sealing', hashed: 0, rate: undefined, message: SEALING });
     const hash = await ResumableHash.create();
     let painted = 0;
     while (hash.offset < row.size) {
@@ -527,7 +532,7 @@ class UploadManager {
       hash.update(await readBytes(row.file, hash.offset, end));
       if (performance.now() - painted > PAINT_MS) {
         painted = performance.now();
-        this.#setLive(id, { sent: end });
+        this.#setLive(id, { hashed: end });
       }
     }
     const sha256 = hash.hex();
@@ -555,7 +560,7 @@ class UploadManager {
     this.#changeHere(id, { sealed });
     await session.db.uploads.update(id, { sealed });
     await this.#inCase(row.caseId, (doc) => updateEvidence(doc, id, { sha256 }));
-    this.#setLive(id, { sent: 0 });
+    this.#setLive(id, { hashed: undefined });
     return sealed;
   }
 
