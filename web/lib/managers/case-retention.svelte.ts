@@ -43,7 +43,7 @@ export class CaseRetention {
 
   /** Changes when a file is verified: the server then holds an item the page should know. */
   get verifiedKey(): string {
-    return this.#view.snapshot.evidence
+    return this.#view.evidence
       .filter((item) => item.state === 'verified')
       .map((item) => item.id)
       .join(' ');
@@ -71,11 +71,11 @@ export class CaseRetention {
 
   /** Evidence outside the recycle bin. */
   get live(): EvidenceRecord[] {
-    return this.#view.snapshot.evidence.filter((item) => !this.deletion(item));
+    return this.#view.evidence.filter((item) => !this.deletion(item));
   }
 
   get bin(): EvidenceRecord[] {
-    return this.#view.snapshot.evidence.filter((item) => this.deletion(item));
+    return this.#view.evidence.filter((item) => this.deletion(item));
   }
 
   deletion(item: EvidenceRecord): EvidenceDeletion | undefined {

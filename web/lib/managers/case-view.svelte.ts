@@ -4,20 +4,30 @@ import { encodeDocName } from '$lib/shared/doc-names';
 import {
   getDescription,
   isInitialised,
-  readEvidence,
+  observeEvidence,
+  readAssignees,
+  readCaseDetails,
   readLegalHold,
   readMeta,
   readTags,
+  summaryParts,
+  type CaseDetails,
+  type CaseStatus,
   type EvidenceRecord,
+  type Person,
 } from '$lib/shared/case-doc';
 import type { LegalHold } from '$lib/shared/retention';
 import { YState } from '$lib/utils/y-state.svelte';
+
+type CaseHead = Omit<CaseSnapshot, 'evidence'>;
 
 interface CaseSnapshot {
   exists: boolean;
   id: string;
   title: string;
-  status: string;
+  status: CaseStatus;
+  details: CaseDetails;
+  assignees: Person[];
   createdAt: string;
   updatedAt: string;
   description: string;
@@ -31,27 +41,45 @@ interface CaseSnapshot {
 export class CaseView {
   readonly id: string;
   readonly handle: DocHandle;
-  readonly #state: YState<CaseSnapshot>;
+  /** The summary is read again when it changes; evidence only item by item (see below). */
+  readonly #head: YState<CaseHead>;
+  #evidence = $state.raw<EvidenceRecord[]>([]);
+  readonly #stopEvidence: () => void;
   #loaded = $state(false);
+  readonly #snapshot: CaseSnapshot = $derived.by(() => ({
+    ...this.#head.current,
+    evidence: this.#evidence,
+  }));
 
   constructor(id: string) {
     this.id = id;
     this.handle = syncManager.open(encodeDocName({ kind: 'case', id }));
     const doc = this.handle.doc;
-    this.#state = new YState(doc, () => ({
-      exists: isInitialised(doc),
-      ...readMeta(doc),
-      id,
-      description: getDescription(doc).toString(),
-      tags: readTags(doc),
-      evidence: readEvidence(doc),
-      legalHold: readLegalHold(doc),
-    }));
+    this.#head = new YState(
+      doc,
+      () => ({
+        exists: isInitialised(doc),
+        ...readMeta(doc),
+        id,
+        details: readCaseDetails(doc),
+        assignees: readAssignees(doc),
+        description: getDescription(doc).toString(),
+        tags: readTags(doc),
+        legalHold: readLegalHold(doc),
+      }),
+      summaryParts(doc),
+    );
+    this.#stopEvidence = observeEvidence(doc, (records) => (this.#evidence = records));
     void this.handle.ready.then(() => (this.#loaded = true));
   }
 
   get snapshot(): CaseSnapshot {
-    return this.#state.current;
+    return this.#snapshot;
+  }
+
+  /** The case's evidence alone: unlike `snapshot`, unchanged by edits to the summary. */
+  get evidence(): EvidenceRecord[] {
+    return this.#evidence;
   }
 
   /** True once this device's stored copy has been read. */
@@ -60,7 +88,8 @@ export class CaseView {
   }
 
   destroy(): void {
-    this.#state.destroy();
+    this.#head.destroy();
+    this.#stopEvidence();
     syncManager.release(this.handle);
   }
 }

@@ -1,7 +1,23 @@
+import { localDb } from '$lib/db/local-db';
 import { custodyManager } from '$lib/managers/custody-manager.svelte';
 import { syncManager } from '$lib/managers/sync-manager.svelte';
 import { encodeDocName, newId } from '$lib/shared/doc-names';
-import { initCase, readMeta, updateMeta, type CaseStatus } from '$lib/shared/case-doc';
+import {
+  assignCase,
+  getDescription,
+  getTags,
+  initCase,
+  readCaseDetails,
+  readMeta,
+  readTags,
+  unassignCase,
+  updateCaseDetails,
+  updateMeta,
+  type CaseDetails,
+  type CaseDetailsChange,
+  type CaseStatus,
+  type Person,
+} from '$lib/shared/case-doc';
 import type * as Y from 'yjs';
 
 export interface NewCase {
@@ -72,4 +88,100 @@ export function renameCase(doc: Y.Doc, title: string): void {
 export function setCaseStatus(doc: Y.Doc, status: CaseStatus): void {
   updateMeta(doc, { status }, new Date().toISOString());
   noteOnDevice(caseIdOf(doc), ['status']);
+}
+
+/** What the summary form sends: every field as the person left it (blank clears it). */
+export interface SummaryEdit {
+  title: string;
+  description: string;
+  tags: string[];
+  details: CaseDetailsChange;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Checks what a person typed before anything is written; says what is wrong. */
+export function checkSummary(edit: SummaryEdit): void {
+  if (edit.title.trim().length === 0) throw new InvalidInput('A case needs a title.');
+  if (edit.title.trim().length > 200) {
+    throw new InvalidInput('A case title can be at most 200 characters.');
+  }
+  const { incidentFrom: from, incidentTo: to, location } = edit.details;
+  for (const day of [from, to]) {
+    if (day && !DAY.test(day)) throw new InvalidInput('Incident dates must be days (YYYY-MM-DD).');
+  }
+  if (to && !from) throw new InvalidInput('Give the day the incident started, too.');
+  if (from && to && to < from) {
+    throw new InvalidInput('The incident cannot end before it started.');
+  }
+  const { latitude, longitude } = location ?? {};
+  if ((latitude === undefined) !== (longitude === undefined)) {
+    throw new InvalidInput('Give both latitude and longitude, or neither.');
+  }
+  if (latitude !== undefined && Math.abs(latitude) > 90) {
+    throw new InvalidInput('Latitude must be between -90 and 90.');
+  }
+  if (longitude !== undefined && Math.abs(longitude) > 180) {
+    throw new InvalidInput('Longitude must be between -180 and 180.');
+  }
+}
+
+/**
+ * Saves the summary form into the case on this device (no connection needed), writing only
+ * what changed so that someone else's concurrent edit of another field survives the merge.
+ */
+export function saveCaseSummary(doc: Y.Doc, edit: SummaryEdit): void {
+  checkSummary(edit);
+  const now = new Date().toISOString();
+  const fields: string[] = [];
+  doc.transact(() => {
+    const title = edit.title.trim();
+    if (title !== readMeta(doc).title) {
+      updateMeta(doc, { title }, now);
+      fields.push('title');
+    }
+    const text = getDescription(doc);
+    const description = edit.description.trim();
+    if (description !== text.toString()) {
+      text.delete(0, text.length);
+      text.insert(0, description);
+      fields.push('description');
+    }
+    const before = readTags(doc);
+    if (before.join(',') !== [...edit.tags].sort((a, b) => a.localeCompare(b)).join(',')) {
+      const tags = getTags(doc);
+      for (const tag of before) if (!edit.tags.includes(tag)) tags.delete(tag);
+      for (const tag of edit.tags) tags.set(tag, true);
+      fields.push('tags');
+    }
+    const current = readCaseDetails(doc);
+    const changed = Object.fromEntries(
+      Object.entries(edit.details).filter(
+        ([key, value]) =>
+          JSON.stringify(value || undefined) !== JSON.stringify(current[key as keyof CaseDetails]),
+      ),
+    ) as CaseDetailsChange;
+    if (Object.keys(changed).length > 0) updateCaseDetails(doc, changed, now);
+    fields.push(...Object.keys(changed));
+  });
+  noteOnDevice(caseIdOf(doc), fields);
+}
+
+export function assignToCase(doc: Y.Doc, person: Person): void {
+  assignCase(doc, person, new Date().toISOString());
+  noteOnDevice(caseIdOf(doc), ['assignees']);
+}
+
+export function unassignFromCase(doc: Y.Doc, userId: string): void {
+  unassignCase(doc, userId, new Date().toISOString());
+  noteOnDevice(caseIdOf(doc), ['assignees']);
+}
+
+/** Tags used on the cases this device holds, most used first: suggestions while tagging. */
+export async function knownTags(): Promise<string[]> {
+  const counts = new Map<string, number>();
+  for (const doc of await localDb().documents.toArray()) {
+    for (const tag of doc.summary?.tags ?? []) counts.set(tag, (counts.get(tag) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t]) => t);
 }

@@ -2,7 +2,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as Y from 'yjs';
 import {
+  addEvidence,
   assignCase,
+  dropPurgedEvidence,
+  observeEvidence,
+  readEvidence,
+  setEvidenceState,
+  type EvidenceRecord,
   caseEventsOf,
   initCase,
   readAssignees,
@@ -13,7 +19,9 @@ import {
   updateCaseDetails,
   updateMeta,
   type CaseEvents,
+  type CaseStatus,
 } from './case-doc.ts';
+import { statusActions } from './case-workflow.ts';
 import { bounded } from '../../../sync-server/case-index.ts';
 
 const NOW = '2026-03-01T10:00:00.000Z';
@@ -182,3 +190,49 @@ details.run();
 assignees.run();
 events.run();
 summaries.run();
+
+const watch = suite('observeEvidence');
+
+watch('reads again only the items a change touched', () => {
+  const doc = newCase();
+  const record = (id: string, addedAt: string) =>
+    ({ id, name: `${id}.jpg`, type: 'image/jpeg', size: 1, addedAt, state: 'queued' }) as const;
+  addEvidence(doc, record('b', '2026-01-02'));
+  addEvidence(doc, record('a', '2026-01-01'));
+  const seen: EvidenceRecord[][] = [];
+  const stop = observeEvidence(doc, (records) => seen.push(records));
+  assert.equal(
+    seen[0]?.map((r) => r.id),
+    ['a', 'b'],
+  );
+  setEvidenceState(doc, 'b', 'verified');
+  const [a, b] = seen[1] ?? [];
+  assert.is(a, seen[0]?.[0], 'the untouched item is the same object');
+  assert.is(b?.state, 'verified');
+  addEvidence(doc, record('c', '2026-01-03'));
+  dropPurgedEvidence(doc, 'a');
+  assert.equal(
+    seen.at(-1)?.map((r) => r.id),
+    ['b', 'c'],
+  );
+  assert.equal(seen.at(-1), readEvidence(doc));
+  stop();
+  addEvidence(doc, record('d', '2026-01-04'));
+  assert.is(seen.length, 4);
+});
+
+watch.run();
+
+const workflow = suite('statusActions');
+
+workflow('moves forward one step at a time and back one step', () => {
+  const path = (status: CaseStatus) => statusActions(status).map((a) => a.to);
+  assert.equal(path('open'), ['under-review']);
+  assert.equal(path('under-review'), ['closed', 'open']);
+  assert.equal(path('closed'), ['archived', 'under-review']);
+  assert.equal(path('archived'), ['closed']);
+  assert.ok(statusActions('open')[0]?.forward);
+  assert.not.ok(statusActions('archived')[0]?.forward);
+});
+
+workflow.run();

@@ -36,3 +36,15 @@ export function formatDuration(seconds: number): string {
   const hours = Math.floor(minutes / 60);
   return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
 }
+
+/** An incident's day or span of days (`YYYY-MM-DD`) for people; empty when unknown. */
+export function formatDays(from: string | undefined, to: string | undefined): string {
+  const day = (value: string) => {
+    const date = new Date(`${value}T00:00:00`);
+    return Number.isNaN(date.getTime())
+      ? value
+      : date.toLocaleDateString(undefined, { dateStyle: 'medium' });
+  };
+  if (!from) return '';
+  return to && to !== from ? `${day(from)} – ${day(to)}` : day(from);
+}
