@@ -30,6 +30,10 @@ declare global {
   var exhibitDb: { openLocalDb: typeof openLocalDb };
 }
 
+// Uploads are throttled and cut through this page's DevTools session; a service worker in between
+// would make the requests its own, out of that session's reach. These tests are not about it.
+test.use({ serviceWorkers: 'block' });
+
 let dir = '';
 let video: Uint8Array;
 let videoPath = '';
@@ -118,7 +122,8 @@ async function sentOf(page: Page, name: string): Promise<number> {
     .getByTestId('upload-detail')
     .innerText();
   const match = /^([\d.]+) (B|KB|MB|GB)/.exec(text);
-  if (!match) throw new Error(`no progress in "${text}"`);
+  // Before any byte is sent the file is hashed on the device ("Hashing …"): nothing sent yet.
+  if (!match) return 0;
   const unit = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9 }[match[2] as 'B' | 'KB' | 'MB' | 'GB'];
   return Number(match[1]) * unit;
 }
@@ -361,9 +366,6 @@ test('uploads go two at a time, and can be paused, resumed and cancelled', async
 });
 
 test.describe('with requests tampered in transit', () => {
-  // Once a service worker controls the page, the page's routes no longer see request bodies.
-  test.use({ serviceWorkers: 'block' });
-
   test('a file the server stored differently fails with the reason, and a retry sends it again', async ({
     page,
     exhibit,
