@@ -111,6 +111,11 @@ export class DocHandle {
     return this.#synced;
   }
 
+  /** Who else has this document open and what they are looking at (relayed, never stored). */
+  get awareness(): WebsocketProvider['awareness'] {
+    return this.#provider.awareness;
+  }
+
   /** Why the server refused this document for good, if it did. */
   get refusal(): string | undefined {
     return this.#closeReason;
