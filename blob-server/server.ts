@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import compression from 'compression';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { BlobStore } from './storage/blob-store.ts';
 import { blobRoutes } from './routes/blobs.ts';
@@ -420,6 +421,9 @@ function mountPwa(app: express.Express, root: string): void {
   if (!existsSync(index)) {
     throw new Error(`WEB_ROOT=${root} has no index.html; run "npm run build" first`);
   }
+  // The app shell compressed (about a third of its size): the public upload page is opened on
+  // phones over slow connections. Only here: evidence and uploads are never touched.
+  app.use(compression());
   app.use(
     express.static(root, {
       index: false,

@@ -285,6 +285,7 @@ const runningDirs = withDirs(running);
 
 running('logs exhibit.listening, serves health and the PWA, and exits 0 on SIGTERM', async () => {
   const { webRoot, dataDir } = await runningDirs();
+  await writeFile(join(webRoot, 'app.js'), 'console.log("exhibit");\n'.repeat(2000));
   const port = await freePort();
   const started = start(EXHIBIT, { PORT: String(port), DATA_DIR: dataDir, WEB_ROOT: webRoot });
   const listening = await waitForEvent(started, 'exhibit.listening');
@@ -307,6 +308,13 @@ running('logs exhibit.listening, serves health and the PWA, and exits 0 on SIGTE
   });
   assert.is(shell.status, 200);
   assert.is(await shell.text(), INDEX_HTML);
+  // The shell's files go compressed to whoever accepts it (phones on slow lines).
+  const script = await fetch(`http://127.0.0.1:${port}/app.js`, {
+    headers: { 'accept-encoding': 'gzip' },
+    signal: AbortSignal.timeout(WAIT_MS),
+  });
+  assert.is(script.headers.get('content-encoding'), 'gzip');
+  assert.is((await script.text()).length, 'console.log("exhibit");\n'.length * 2000);
 
   started.child.kill('SIGTERM');
   const output = await expectExit(started, 0);
