@@ -166,6 +166,48 @@ test('a witness sends two files from a phone, one resumed after losing signal, a
   expect(mail.links.some((link) => link.includes(`/cases/${caseId}`))).toBe(true);
 });
 
+test('a page reloaded mid-upload (a phone that locked and dropped the tab) goes on by itself', async ({
+  page,
+  browser,
+  exhibit,
+}) => {
+  const { caseId } = await investigatorWithCase(page, browser, exhibit);
+  const request = await publish(exhibit, caseId, { contact: 'none' });
+  const { context, page: witness } = await phone(browser);
+  await witness.goto(`/r/${request.code}`);
+  await witness.getByRole('checkbox').tap();
+  await witness.getByRole('button', { name: 'Continue' }).tap();
+
+  const seen: { method: string; offset?: number }[] = [];
+  let cut: () => void = () => undefined;
+  const tabLost = new Promise<void>((resolve) => (cut = resolve));
+  await context.route('**/api/public/uploads**', async (route) => {
+    const request = route.request();
+    const offset = request.headers()['upload-offset'];
+    seen.push({ method: request.method(), ...(offset ? { offset: Number(offset) } : {}) });
+    if (request.method() === 'PATCH' && seen.filter((r) => r.method === 'PATCH').length === 2) {
+      cut();
+      return route.abort('connectionreset');
+    }
+    return route.continue();
+  });
+  await witness.getByTestId('public-file-input').setInputFiles(videoPath);
+  await tabLost;
+  const before = seen.length;
+  await witness.reload();
+
+  const file = witness.getByTestId('public-file');
+  await expect(file).toHaveAttribute('data-state', 'verified', { timeout: 60_000 });
+  await expect(file).toContainText(sha256(video));
+  const after = seen.slice(before);
+  // Not created again, and not sent again from the first byte: asked where it stands, went on.
+  expect(after.filter((r) => r.method === 'POST')).toHaveLength(0);
+  expect(after[0]?.method).toBe('HEAD');
+  expect(after.find((r) => r.method === 'PATCH')?.offset).toBe(16 * MB);
+  await witness.getByRole('button', { name: 'Finish and get a receipt' }).tap();
+  await expect(witness.getByTestId('receipt-file')).toHaveCount(1);
+});
+
 test('a withdrawn link refuses files with a clear message', async ({ page, browser, exhibit }) => {
   const { caseId } = await investigatorWithCase(page, browser, exhibit);
   const request = await publish(exhibit, caseId, { contact: 'none' });
