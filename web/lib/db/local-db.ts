@@ -88,12 +88,33 @@ export interface UploadCheckpointRow {
   hash?: { offset: number; state: Uint8Array };
 }
 
+/** A case list view someone saved on this device: a name and the query it shows. */
+export interface SavedViewRow {
+  id: string;
+  name: string;
+  /** A `CaseQuery`; read back through `asCaseQuery`. */
+  query: unknown;
+  createdAt: string;
+}
+
+/**
+ * The searchable text of a case this device holds in full (evidence names, annotations and
+ * comments), kept so the case list can search it without opening every case.
+ */
+export interface CaseTextRow {
+  caseId: string;
+  text: string;
+  updatedAt: string;
+}
+
 export class LocalDb extends Dexie {
   documents!: EntityTable<LocalDocument, 'name'>;
   uploads!: EntityTable<QueuedUpload, 'evidenceId'>;
   uploadCheckpoints!: EntityTable<UploadCheckpointRow, 'evidenceId'>;
   deviceKey!: EntityTable<DeviceKeyRow, 'id'>;
   custodyLog!: Dexie.Table<CustodyLogRow, [string, number]>;
+  savedViews!: EntityTable<SavedViewRow, 'id'>;
+  caseTexts!: EntityTable<CaseTextRow, 'caseId'>;
 
   constructor(name: string) {
     super(name);
@@ -131,6 +152,7 @@ export class LocalDb extends Dexie {
       deviceKey: 'id',
       custodyLog: '[device+seq], [device+sent+seq]',
     });
+    this.version(5).stores({ savedViews: 'id, name', caseTexts: 'caseId' });
   }
 }
 

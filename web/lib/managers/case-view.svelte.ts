@@ -18,6 +18,7 @@ import {
 } from '$lib/shared/case-doc';
 import type { LegalHold } from '$lib/shared/retention';
 import { YState } from '$lib/utils/y-state.svelte';
+import { CaseTextRecorder } from '$lib/search/case-text';
 
 type CaseHead = Omit<CaseSnapshot, 'evidence'>;
 
@@ -45,6 +46,8 @@ export class CaseView {
   readonly #head: YState<CaseHead>;
   #evidence = $state.raw<EvidenceRecord[]>([]);
   readonly #stopEvidence: () => void;
+  /** So the case list can search this case's evidence and annotations later, offline. */
+  readonly #text: CaseTextRecorder;
   #loaded = $state(false);
   readonly #snapshot: CaseSnapshot = $derived.by(() => ({
     ...this.#head.current,
@@ -70,6 +73,7 @@ export class CaseView {
       summaryParts(doc),
     );
     this.#stopEvidence = observeEvidence(doc, (records) => (this.#evidence = records));
+    this.#text = new CaseTextRecorder(doc, id, this.handle.ready);
     void this.handle.ready.then(() => (this.#loaded = true));
   }
 
@@ -90,6 +94,7 @@ export class CaseView {
   destroy(): void {
     this.#head.destroy();
     this.#stopEvidence();
+    this.#text.stop();
     syncManager.release(this.handle);
   }
 }
