@@ -4,7 +4,8 @@ import { generateSW } from 'workbox-build';
 
 const { count, size, warnings } = await generateSW({
   globDirectory: 'build',
-  globPatterns: ['**/*.{html,js,css,svg,png,ico,webmanifest,json,wasm,tflite,woff2}'],
+  // mjs: module workers shipped as such (the PDF.js worker).
+  globPatterns: ['**/*.{html,js,mjs,css,svg,png,ico,webmanifest,json,wasm,tflite,woff2}'],
   swDest: 'build/sw.js',
   navigateFallback: '/index.html',
   navigateFallbackDenylist: [/^\/api\//, /^\/sync\//],

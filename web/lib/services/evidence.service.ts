@@ -50,12 +50,29 @@ export async function storeThumbnail(input: {
   token: TusClientOptions['token'];
   signal?: AbortSignal;
 }): Promise<string> {
-  const bytes = new Uint8Array(await input.jpeg.arrayBuffer());
-  const sha256 = await sha256OfFile(input.jpeg);
+  const { jpeg, ...rest } = input;
+  return storeDerivedFile({ ...rest, file: jpeg, type: 'image/jpeg' });
+}
+
+/**
+ * Stores a file made from a case's evidence (a thumbnail, a playable copy) under its SHA-256 in
+ * one request, and resolves with that digest. The server refuses files over its
+ * MAX_UPLOAD_BYTES (1 GiB unless set), far above what such copies weigh.
+ */
+export async function storeDerivedFile(input: {
+  caseId: string;
+  file: Blob;
+  type: string;
+  transport: Transport;
+  token: TusClientOptions['token'];
+  signal?: AbortSignal;
+}): Promise<string> {
+  const bytes = new Uint8Array(await input.file.arrayBuffer());
+  const sha256 = await sha256OfFile(input.file);
   const response = await sendAuthorized(input.transport, input.token, {
     method: 'PUT',
     url: `/api/blobs/${sha256}?case=${encodeURIComponent(input.caseId)}`,
-    headers: { 'Content-Type': 'image/jpeg' },
+    headers: { 'Content-Type': input.type },
     body: bytes,
     ...(input.signal ? { signal: input.signal } : {}),
   });
