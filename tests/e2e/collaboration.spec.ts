@@ -14,20 +14,27 @@ import {
   IVY,
   type ExhibitProcess,
 } from './fixtures.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fixturePath } from '../helpers/fixtures.ts';
+import { ffmpeg } from '../helpers/media-fixtures.ts';
 
 test.describe.configure({ timeout: 180_000 });
 
-/** Ivy's case with a photo in it, and Ana, an analyst, contributing to it. */
-async function caseWithPhoto({
-  page,
-  browser,
-  exhibit,
-}: {
-  page: Page;
-  browser: Browser;
-  exhibit: ExhibitProcess;
-}) {
+/** Ivy's case with a file in it (a photo unless named), and Ana contributing to it. */
+async function caseWithPhoto(
+  {
+    page,
+    browser,
+    exhibit,
+  }: {
+    page: Page;
+    browser: Browser;
+    exhibit: ExhibitProcess;
+  },
+  file = fixturePath('astronaut.png'),
+) {
   const { ivy, caseId } = await investigatorWithCase(page, browser, exhibit, 'Robbery, Canal St');
   await createAccount(exhibit, ANA, 'analyst');
   const members = ivy.getByRole('region', { name: 'Members' });
@@ -36,8 +43,8 @@ async function caseWithPhoto({
   await members.getByRole('button', { name: 'Add member' }).click();
   await expect(members).toContainText(ANA.name);
 
-  await ivy.getByTestId('file-input').setInputFiles(fixturePath('astronaut.png'));
-  const item = ivy.getByTestId('evidence-item').filter({ hasText: 'astronaut.png' });
+  await ivy.getByTestId('file-input').setInputFiles(file);
+  const item = ivy.getByTestId('evidence-item').filter({ hasText: file.split('/').at(-1)! });
   await expect(item.getByTestId('evidence-state')).toHaveText('verified', { timeout: 30_000 });
   const href = await item.getByTestId('evidence-open').getAttribute('href');
   const ana = await signInElsewhere(browser, exhibit.url, ANA);
@@ -208,5 +215,68 @@ test('two investigators offline: annotations and the summary both survive the me
   await expect(timeline(ana)).toContainText('Offline: glove print on the frame');
   await expect(timeline(ana)).toContainText('Glove print');
   await expect(panel(ana)).toContainText('Written in the basement, no signal');
+  await expect(ana.getByTestId('region-layer').locator('rect')).toHaveCount(1);
+});
+
+test('on a video, annotations and presence carry the time, and a click seeks there', async ({
+  page,
+  browser,
+  exhibit,
+}) => {
+  const dir = await mkdtemp(join(tmpdir(), 'exhibit-e2e-collaboration-'));
+  await ffmpeg(dir, 'platform-cam.mp4', [
+    ...['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-t', '4'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+  ]);
+  const { ivy, ana, evidencePage } = await caseWithPhoto(
+    { page, browser, exhibit },
+    join(dir, 'platform-cam.mp4'),
+  );
+  await rm(dir, { recursive: true, force: true });
+  await ivy.goto(evidencePage);
+  await ana.goto(evidencePage);
+  const seek = (who: Page, seconds: number) =>
+    who.locator('video').evaluate(
+      (v: HTMLVideoElement, to: number) =>
+        new Promise<void>((resolve) => {
+          v.addEventListener('seeked', () => resolve(), { once: true });
+          v.currentTime = to;
+        }),
+      seconds,
+    );
+  await expect
+    .poll(() => ivy.locator('video').evaluate((v: HTMLVideoElement) => v.duration))
+    .toBeGreaterThan(3);
+  await seek(ivy, 2);
+  await expect(panel(ivy).getByTestId('note-time')).toHaveText('0:02.00');
+  await expect(panel(ana).getByTestId('presence')).toContainText(
+    `${IVY.name} viewing this item at 0:02.00`,
+  );
+
+  await panel(ivy).getByLabel('Bookmark label').fill('Man enters frame');
+  await panel(ivy).getByRole('button', { name: 'Bookmark', exact: true }).click();
+  await panel(ivy).getByLabel(/^Note/).fill('Running towards the exit');
+  await seek(ivy, 3.5);
+  await panel(ivy).getByRole('button', { name: 'Now' }).click();
+  await seek(ivy, 2);
+  await panel(ivy).getByRole('button', { name: 'Add note' }).click();
+  await drawRegion(ivy, 'Bag');
+  await expect(timeline(ana).getByRole('listitem')).toHaveText([
+    /Bookmark\s*0:02.00\s*Man enters frame/,
+    /Note\s*0:02.00–0:03.50\s*Running towards the exit/,
+    /Region\s*0:02.00\s*Bag/,
+  ]);
+  // A region belongs to its frame: away from it, it is not drawn.
+  await expect(ivy.getByTestId('region-layer').locator('rect')).toHaveCount(1);
+  await seek(ivy, 0.5);
+  await expect(ivy.getByTestId('region-layer').locator('rect')).toHaveCount(0);
+
+  // Ana clicks the bookmark: her player goes there.
+  await timeline(ana)
+    .getByRole('button', { name: /Man enters frame/ })
+    .click();
+  await expect
+    .poll(() => ana.locator('video').evaluate((v: HTMLVideoElement) => v.currentTime))
+    .toBeCloseTo(2, 1);
   await expect(ana.getByTestId('region-layer').locator('rect')).toHaveCount(1);
 });
