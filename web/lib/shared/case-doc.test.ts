@@ -5,6 +5,7 @@ import {
   addEvidence,
   dropPurgedEvidence,
   evidenceDigests,
+  getEvidence,
   initCase,
   isInitialised,
   readCaseSummary,
@@ -16,6 +17,7 @@ import {
   sameSummary,
   setEvidenceCategory,
   setEvidenceDeletion,
+  setEvidenceProxy,
   setEvidenceState,
   setLegalHold,
   updateEvidence,
@@ -271,3 +273,48 @@ retention('mirror category, deletion and legal hold, and deleted items stop coun
 });
 
 retention.run();
+
+const proxy = suite('setEvidenceProxy');
+
+const ORIGINAL = 'a'.repeat(64);
+const COPY = 'b'.repeat(64);
+
+proxy('records the playable copy on the evidence, where another device reads it', () => {
+  const a = new Y.Doc();
+  const b = new Y.Doc();
+  addEvidence(a, {
+    id: 'e1',
+    name: 'cam.avi',
+    type: 'video/x-msvideo',
+    size: 1,
+    sha256: ORIGINAL,
+    addedAt: 't',
+    state: 'verified',
+  });
+  const made = {
+    sha256: COPY,
+    type: 'video/mp4',
+    size: 2,
+    madeAt: '2024-05-01T10:00:00.000Z',
+    madeBy: { id: 'u1', name: 'Ivy Investigator' },
+    from: ORIGINAL,
+    method: 'transcode' as const,
+  };
+  setEvidenceProxy(a, 'e1', made);
+  sync(a, b);
+  const [record] = readEvidence(b);
+  assert.equal(record?.proxy, made);
+  assert.is(record?.sha256, ORIGINAL);
+  assert.equal(evidenceDigests(readEvidence(b)), [ORIGINAL, COPY]);
+  setEvidenceProxy(a, 'e1', undefined);
+  assert.is(readEvidence(a)[0]?.proxy, undefined);
+});
+
+proxy('ignores a proxy another device wrote malformed', () => {
+  const doc = new Y.Doc();
+  addEvidence(doc, { id: 'e1', name: 'a', type: 't', size: 1, addedAt: 't', state: 'queued' });
+  getEvidence(doc).get('e1')?.set('proxy', { sha256: 'nope', from: 1 });
+  assert.is(readEvidence(doc)[0]?.proxy, undefined);
+});
+
+proxy.run();
