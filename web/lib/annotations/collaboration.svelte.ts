@@ -67,6 +67,14 @@ export class Collaboration {
     return this.#members;
   }
 
+  /**
+   * True when this person may only view the case: the server would drop their writes, so the
+   * page offers none. Unknown (offline, not loaded) counts as allowed; the server decides.
+   */
+  get readOnly(): boolean {
+    return this.#members.find((m) => m.userId === this.author.id)?.level === 'view';
+  }
+
   async loadMembers(signal?: AbortSignal): Promise<void> {
     this.#members = await listMembers(this.caseId, signal);
   }
