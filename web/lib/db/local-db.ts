@@ -105,6 +105,8 @@ export interface CaseTextRow {
   caseId: string;
   text: string;
   updatedAt: string;
+  /** The case document's state vector the text was read from: unchanged, it is not read again. */
+  stateVector?: Uint8Array;
 }
 
 export class LocalDb extends Dexie {

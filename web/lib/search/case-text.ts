@@ -1,25 +1,37 @@
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { localDb } from '$lib/db/local-db';
 import { readEvidence } from '$lib/shared/case-doc';
-import { annotationTexts } from '$lib/shared/annotations-doc';
+import { annotatedTargets, annotationTexts } from '$lib/shared/annotations-doc';
 
 /** Enough for every word of a large case; beyond it the case list searches the start. */
 const MOST_TEXT = 2_000_000;
 const QUIET_MS = 3000;
+/** Annotated items read per slice of work, so reading a large case never blocks a frame long. */
+const TARGETS_PER_SLICE = 100;
 
-/** What the case list searches in a case held in full: evidence names, annotations, comments. */
-export function caseContent(doc: Y.Doc): string {
+/**
+ * What the case list searches in a case held in full: evidence names, annotations, comments.
+ * Read a slice at a time, letting the page run in between.
+ */
+export async function caseContent(doc: Y.Doc): Promise<string> {
   const parts: string[] = [];
   for (const item of readEvidence(doc)) if (!item.deletedAt) parts.push(item.name);
-  for (const annotation of annotationTexts(doc)) {
-    if (annotation.text) parts.push(annotation.text);
+  const targets = annotatedTargets(doc);
+  for (let start = 0; start < targets.length; start += TARGETS_PER_SLICE) {
+    await yieldToPage();
+    for (const target of targets.slice(start, start + TARGETS_PER_SLICE)) {
+      for (const annotation of annotationTexts(doc, target)) {
+        if (annotation.text) parts.push(annotation.text);
+      }
+    }
   }
   return parts.join('\n').slice(0, MOST_TEXT);
 }
 
 /**
- * Keeps the stored search text of one open case current: written when the case opens and again
- * once edits pause, in idle time, so typing never waits for it.
+ * Keeps the stored search text of one open case current: read again only when the document
+ * differs from the one it was last read from, once edits pause, in idle time, so opening,
+ * scrolling and typing never wait for it.
  */
 export class CaseTextRecorder {
   readonly #doc: Y.Doc;
@@ -34,18 +46,28 @@ export class CaseTextRecorder {
   constructor(doc: Y.Doc, caseId: string, ready: Promise<unknown>) {
     this.#doc = doc;
     this.#caseId = caseId;
-    void ready.then(() => {
+    void ready.then(async () => {
+      const stored = await localDb()
+        .caseTexts.get(caseId)
+        .catch(() => undefined);
       if (this.#stopped) return;
-      this.#schedule();
       doc.on('update', this.#schedule);
+      if (!sameVector(stored?.stateVector, Y.encodeStateVector(doc))) this.#schedule();
     });
   }
 
   async #write(): Promise<void> {
     if (this.#stopped) return;
-    const text = caseContent(this.#doc);
+    const stateVector = Y.encodeStateVector(this.#doc);
+    const text = await caseContent(this.#doc);
+    if (this.#stopped) return;
     await localDb()
-      .caseTexts.put({ caseId: this.#caseId, text, updatedAt: new Date().toISOString() })
+      .caseTexts.put({
+        caseId: this.#caseId,
+        text,
+        updatedAt: new Date().toISOString(),
+        stateVector,
+      })
       .catch((err: unknown) => console.warn('the case could not be indexed on this device', err));
   }
 
@@ -54,6 +76,14 @@ export class CaseTextRecorder {
     clearTimeout(this.#timer);
     this.#doc.off('update', this.#schedule);
   }
+}
+
+function sameVector(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+function yieldToPage(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function idle(work: () => void): void {
