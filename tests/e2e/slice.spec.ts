@@ -85,8 +85,9 @@ test('a second browser sees changes to an open case live', async ({ page, browse
   await signIn(other, exhibit.url);
   await other.goto(`${exhibit.url}/cases/${id}`);
   await expect(other.getByRole('heading', { level: 1 })).toHaveText('Fraud at the depot');
-  await page.getByLabel('Status').selectOption('closed');
-  await expect(other.getByLabel('Status')).toHaveValue('closed');
+  // The workflow moves one step at a time: open → under review.
+  await page.getByLabel('Status').selectOption('under-review');
+  await expect(other.getByLabel('Status')).toHaveValue('under-review');
   await second.close();
 });
 
