@@ -161,7 +161,12 @@ export function searchDocument(summary: CaseSummary, content = ''): SearchDocume
     details,
     content,
   };
-  return { ...doc, stamp: `${summary.updatedAt}|${details.length}|${content.length}` };
+  const { title, description, tags } = doc;
+  // Content can be long: its length (with the update time) stands for it.
+  const stamp = [summary.updatedAt, title, description, tags, details, content.length].join(
+    '\u0000',
+  );
+  return { ...doc, stamp };
 }
 
 /**

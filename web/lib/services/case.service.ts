@@ -161,8 +161,9 @@ export function saveCaseSummary(doc: Y.Doc, edit: SummaryEdit): void {
           JSON.stringify(value || undefined) !== JSON.stringify(current[key as keyof CaseDetails]),
       ),
     ) as CaseDetailsChange;
-    if (Object.keys(changed).length > 0) updateCaseDetails(doc, changed, now);
     fields.push(...Object.keys(changed));
+    // Details or not, any change counts as an update of the case (lists sort by it).
+    if (fields.length > 0) updateCaseDetails(doc, changed, now);
   });
   noteOnDevice(caseIdOf(doc), fields);
 }
