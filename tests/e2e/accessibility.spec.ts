@@ -1,25 +1,15 @@
 // axe-core on the main screens, as people reach them: no serious or critical violations of
 // WCAG 2 A/AA on the sign-in form, the case list, a case, an evidence item, its custody report,
 // the account page, the administration screens and the public upload page on a phone.
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
 import { fixturePath } from '../helpers/fixtures.ts';
-import { test, expect, accessTokenOf, investigatorWithCase, IVY } from './fixtures.ts';
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}): ${v.help} — ${v.nodes
-          .slice(0, 3)
-          .map((n) => n.target.join(' '))
-          .join(', ')}`,
-    );
-}
+import {
+  test,
+  expect,
+  accessTokenOf,
+  investigatorWithCase,
+  seriousViolations,
+  IVY,
+} from './fixtures.ts';
 
 test('the main screens have no serious accessibility violations', async ({
   page,

@@ -6,6 +6,7 @@ import {
   createAccount,
   createCase,
   setUpAdministrator,
+  seriousViolations,
   signInElsewhere,
   ANA,
   IVY,
@@ -28,6 +29,7 @@ async function caseWithColleague(page: Page, browser: Browser, exhibit: ExhibitP
   await page.getByLabel('New department').fill('Major Crimes');
   await page.getByRole('button', { name: 'Add department' }).click();
   await expect(page.getByTestId('department')).toHaveText(/Major Crimes/);
+  expect(await seriousViolations(page), 'departments').toEqual([]);
   await createAccount(exhibit, IVY, 'investigator');
   await createAccount(exhibit, ANA, 'investigator');
   const ivy = await signInElsewhere(browser, exhibit.url, IVY);
@@ -78,6 +80,7 @@ test('a case summary is edited, moved through its workflow and assigned; the ass
   await form.getByLabel('To (if over several days)').fill('2026-04-01');
   await form.getByRole('button', { name: 'Save summary' }).click();
   await expect(form.getByRole('alert')).toHaveText('The incident cannot end before it started.');
+  expect(await seriousViolations(ivy), 'summary form').toEqual([]);
   await form.getByRole('button', { name: 'Cancel' }).click();
 
   // The workflow offers only its next and previous steps.
@@ -148,6 +151,7 @@ test('the case list searches, filters and keeps saved views', async ({
   await ivy.getByRole('button', { name: 'Filters' }).click();
   await ivy.getByLabel('Status', { exact: true }).selectOption({ label: 'Under review' });
   await expect(rows).toHaveText([/Arson/]);
+  expect(await seriousViolations(ivy), 'case list with filters').toEqual([]);
   await ivy.getByRole('button', { name: 'Save this view' }).click();
   await ivy.getByLabel('Name of the view').fill('Under review');
   await ivy.getByRole('button', { name: 'Save', exact: true }).click();
