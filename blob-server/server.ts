@@ -15,6 +15,7 @@ import { RetentionService } from './retention/retention-service.ts';
 import { custodyRoutes, deviceRoutes } from './routes/devices.ts';
 import type { DeviceCustody } from './custody/device-custody.ts';
 import type { CustodyReports } from './custody/custody-report.ts';
+import type { CaseActivity } from './custody/case-activity.ts';
 import type { SyncAuth } from '../sync-server/auth.ts';
 import type { AuthService } from './identity/auth-service.ts';
 import type { CaseAccessService } from './identity/case-access.ts';
@@ -70,7 +71,7 @@ export interface BlobServerOptions {
   /** Where evidence events are recorded. */
   audit?: AuditLog;
   /** Device keys, their signed custody logs, and per-item custody reports. */
-  custody?: { devices: DeviceCustody; reports: CustodyReports };
+  custody?: { devices: DeviceCustody; reports: CustodyReports; activity?: CaseActivity };
   /** Public file requests: their investigators' routes, the public routes and upload endpoint. */
   fileRequests?: { requests: FileRequests; limits?: Partial<PublicLimits> };
   /** In-app (and mailed) notifications: `/api/notifications`, and news of verified uploads. */
@@ -281,7 +282,11 @@ export async function createBlobServer(options: BlobServerOptions): Promise<Blob
     );
     app.use(
       '/api/cases',
-      custodyRoutes({ auth: options.auth.service, reports: options.custody.reports }),
+      custodyRoutes({
+        auth: options.auth.service,
+        reports: options.custody.reports,
+        ...(options.custody.activity ? { activity: options.custody.activity } : {}),
+      }),
     );
   }
   if (options.fileRequests) {

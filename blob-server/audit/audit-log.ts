@@ -245,6 +245,27 @@ export class AuditLog {
   }
 
   /**
+   * Entries about one subject, newest first, older than `before` (a sequence number) if given,
+   * at most `limit` of those `keep` accepts; `next` is where the following page starts.
+   */
+  async latestAbout(
+    subject: string,
+    options: { before?: number; limit: number; keep?: (entry: AuditRecord) => boolean },
+  ): Promise<{ entries: AuditRecord[]; next?: number }> {
+    const prefix = `${subject}${SUBJECT_SEP}`;
+    const upper =
+      options.before === undefined ? `${prefix}\uffff` : `${prefix}${auditKey(options.before)}`;
+    const found: AuditRecord[] = [];
+    for await (const key of this.#subjects.keys({ gt: prefix, lt: upper, reverse: true })) {
+      const entry = await this.#entries.get(key.slice(prefix.length));
+      if (!entry || (options.keep && !options.keep(entry))) continue;
+      found.push(entry);
+      if (found.length === options.limit) return { entries: found, next: entry.seq };
+    }
+    return { entries: found };
+  }
+
+  /**
    * Checks given entries the way a court would ask about them one by one: each must hash to its
    * hash and link to the entry before it, and the chain from it must run unbroken to the next
    * signed checkpoint, whose signature must hold. Only the stretches between an entry and its

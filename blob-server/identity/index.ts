@@ -9,6 +9,7 @@ import { CaseAccessStore } from './case-access-store.ts';
 import { CapabilityLinks } from './capability-links.ts';
 import { DeviceCustody } from '../custody/device-custody.ts';
 import { CustodyReports } from '../custody/custody-report.ts';
+import { CaseActivity } from '../custody/case-activity.ts';
 import { FileRequests } from '../requests/file-requests.ts';
 import { Notifications } from '../notifications/notifications.ts';
 import { Departments } from '../departments/departments.ts';
@@ -22,7 +23,7 @@ export interface Identity {
   links: CapabilityLinks;
   audit: AuditLog;
   /** Devices' keys and signed custody logs, and the custody reports built from the trail. */
-  custody: { devices: DeviceCustody; reports: CustodyReports };
+  custody: { devices: DeviceCustody; reports: CustodyReports; activity: CaseActivity };
   /** Public file requests and their submissions. */
   fileRequests: FileRequests;
   /** In-app notifications, mailed too where SMTP is configured. */
@@ -93,7 +94,7 @@ export async function openIdentity(options: {
     cases,
     links,
     audit,
-    custody: { devices, reports },
+    custody: { devices, reports, activity: new CaseActivity({ audit, cases, identity: store }) },
     fileRequests,
     notifications,
     departments: new Departments({ db: store.database, audit }),

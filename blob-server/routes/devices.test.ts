@@ -167,3 +167,93 @@ routes('register, send a log with a gap (told where to resume), then in order', 
 });
 
 routes.run();
+
+const activity = suite<Ctx>('case activity route', {} as Ctx);
+activity.before.each(async (ctx) => {
+  ctx.identity = await testIdentity();
+  const { identity } = ctx.identity;
+  ctx.api = await apiServer(identity, { custody: identity.custody });
+  ctx.base = ctx.api.base;
+  ctx.ivy = await ctx.identity.tokenFor('investigator', 'ivy@example.org');
+  const ivy = await identity.service.authenticate(ctx.ivy);
+  ctx.ivyId = ivy.user.id;
+  await identity.cases.admit(ivy.user, CASE_ID);
+  ctx.device = await testDevice();
+});
+activity.after.each(async (ctx) => {
+  await ctx.api.close();
+  await ctx.identity.close();
+});
+
+activity(
+  'lists what happened on the case, newest first, paged, without every look at a file',
+  async (ctx) => {
+    await call(ctx, 'POST', '/api/devices', ctx.ivy, await ctx.device.registration(ctx.ivyId));
+    const added = await ctx.device.next({
+      user: ctx.ivyId,
+      action: 'evidence.added',
+      case: CASE_ID,
+      evidence: 'evidence-01',
+      details: {
+        sha256: 'd'.repeat(64),
+        size: 5,
+        name: 'doorbell.mp4',
+        type: 'video/mp4',
+        source: 'file',
+      },
+    });
+    const viewed = await ctx.device.next({
+      user: ctx.ivyId,
+      action: 'evidence.viewed',
+      case: CASE_ID,
+      evidence: 'evidence-01',
+      details: { from: 'server' },
+    });
+    await call(ctx, 'POST', `/api/devices/${ctx.device.id}/log`, ctx.ivy, {
+      entries: [added, viewed],
+    });
+    await ctx.identity.identity.audit.record({
+      action: 'case.status_changed',
+      actor: { userId: ctx.ivyId },
+      target: `case:${CASE_ID}`,
+      details: { from: 'open', to: 'under-review' },
+      ip: '10.0.0.1',
+    });
+    const all = await call(ctx, 'GET', `/api/cases/${CASE_ID}/activity`, ctx.ivy);
+    assert.is(all.status, 200);
+    const items = all.body['items'] as {
+      action: string;
+      actor?: { name?: string };
+      details: Record<string, unknown>;
+    }[];
+    assert.equal(
+      items.map((i) => i.action),
+      ['case.status_changed', 'evidence.added', 'case.created'],
+    );
+    assert.equal(items[0]?.details, { from: 'open', to: 'under-review' });
+    assert.is(items[1]?.details['name'], 'doorbell.mp4');
+    assert.is(items[0]?.actor?.name, 'investigator');
+    assert.not.match(JSON.stringify(items), /10\.0\.0\.1/);
+
+    const first = await call(ctx, 'GET', `/api/cases/${CASE_ID}/activity?limit=1`, ctx.ivy);
+    const next = first.body['next'] as number;
+    const second = await call(
+      ctx,
+      'GET',
+      `/api/cases/${CASE_ID}/activity?limit=1&before=${next}`,
+      ctx.ivy,
+    );
+    assert.equal(
+      (second.body['items'] as { action: string }[]).map((i) => i.action),
+      ['evidence.added'],
+    );
+    assert.is(
+      (await call(ctx, 'GET', `/api/cases/${CASE_ID}/activity?before=x`, ctx.ivy)).status,
+      400,
+    );
+    const outsider = await ctx.identity.tokenFor('investigator', 'out@example.org');
+    assert.is((await call(ctx, 'GET', `/api/cases/${CASE_ID}/activity`, outsider)).status, 403);
+  },
+);
+
+activity.run();

@@ -2,7 +2,8 @@ import express, { type Router } from 'express';
 import { deviceLogBatch, registerDeviceRequest } from '../../web/lib/shared/device-log.ts';
 import type { DeviceCustody } from '../custody/device-custody.ts';
 import type { CustodyReports } from '../custody/custody-report.ts';
-import { DeviceLogGap } from '../errors.ts';
+import type { CaseActivity } from '../custody/case-activity.ts';
+import { BadRequest, DeviceLogGap } from '../errors.ts';
 import type { AuthService } from '../identity/auth-service.ts';
 import { authOf, requestContext, requireAuth } from '../identity/http.ts';
 import { paramOf, parseBody } from './validate.ts';
@@ -54,8 +55,31 @@ export function deviceRoutes(options: { auth: AuthService; devices: DeviceCustod
 }
 
 /** `GET /api/cases/:id/evidence/:evidenceId/custody`: the custody report of one item. */
-export function custodyRoutes(options: { auth: AuthService; reports: CustodyReports }): Router {
+export function custodyRoutes(options: {
+  auth: AuthService;
+  reports: CustodyReports;
+  activity?: CaseActivity;
+}): Router {
   const router = express.Router();
+  const { activity } = options;
+  if (activity) {
+    // `GET /api/cases/:id/activity?before=<seq>&limit=<1-100>`: newest first, paged.
+    router.get('/:id/activity', requireAuth(options.auth), async (req, res) => {
+      const caseId = paramOf(req.params.id, ID, 'a case');
+      const limit = Math.min(100, Math.max(1, Number(req.query['limit'] ?? 30) || 30));
+      const before = req.query['before'];
+      if (before !== undefined && !/^\d{1,15}$/.test(String(before))) {
+        throw new BadRequest('before must be an entry number');
+      }
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(
+        await activity.list(authOf(res), caseId, {
+          limit,
+          ...(before !== undefined ? { before: Number(before) } : {}),
+        }),
+      );
+    });
+  }
   router.get('/:id/evidence/:evidenceId/custody', requireAuth(options.auth), async (req, res) => {
     const caseId = paramOf(req.params.id, ID, 'a case');
     const evidenceId = paramOf(req.params.evidenceId, ID, 'an evidence item');

@@ -78,6 +78,13 @@ test('a file added offline is sealed on the device, and its custody report shows
   expect(added.device?.signature).toBe('valid');
   expect(report!.evidence).toMatchObject({ deviceSha256: digest, serverSha256: digest });
 
+  // The case's activity tells the story in words, from the same trail.
+  const activity = ivy.getByTestId('case-activity');
+  await activity.getByRole('button', { name: 'Refresh' }).click();
+  await expect(activity.locator('[data-action="evidence.stored"]')).toContainText(
+    `${IVY.name} added a file, verified by the server: astronaut.png`,
+  );
+  await expect(activity.locator('[data-action="evidence.viewed"]')).toHaveCount(0);
   await item.getByTestId('custody-link').click();
   const shown = ivy.getByTestId('custody-report');
   await expect(shown.getByRole('heading', { name: 'Chain of custody' })).toBeVisible();

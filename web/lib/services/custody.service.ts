@@ -1,3 +1,4 @@
+import type { ActivityItem } from '$lib/shared/case-activity';
 import type { CustodyReport } from '$lib/shared/custody-report';
 import type { DeviceEntry, DeviceView, RegisterDeviceRequest } from '$lib/shared/device-log';
 import { authorizedFetch, RequestRefused } from '$lib/utils/authorized-fetch';
@@ -48,4 +49,16 @@ export function fetchCustodyReport(caseId: string, evidenceId: string): Promise<
   return authorizedFetch<CustodyReport>(
     `/api/cases/${encodeURIComponent(caseId)}/evidence/${encodeURIComponent(evidenceId)}/custody`,
   );
+}
+
+/** A case's activity, newest first; `before` continues from where the last page ended. */
+export function fetchCaseActivity(
+  caseId: string,
+  before?: number,
+  signal?: AbortSignal,
+): Promise<{ items: ActivityItem[]; next?: number }> {
+  const query = before === undefined ? '' : `?before=${before}`;
+  return authorizedFetch(`/api/cases/${encodeURIComponent(caseId)}/activity${query}`, {
+    ...(signal ? { signal } : {}),
+  });
 }
