@@ -39,7 +39,7 @@ async function call(
 
 const routes = suite<Ctx>('device and custody routes', {} as Ctx);
 
-routes.before.each(async (ctx) => {
+async function setUp(ctx: Ctx): Promise<void> {
   ctx.identity = await testIdentity();
   const { identity } = ctx.identity;
   ctx.api = await apiServer(identity, { custody: identity.custody });
@@ -49,12 +49,15 @@ routes.before.each(async (ctx) => {
   ctx.ivyId = ivy.user.id;
   await identity.cases.admit(ivy.user, CASE_ID);
   ctx.device = await testDevice();
-});
+}
 
-routes.after.each(async (ctx) => {
+async function tearDown(ctx: Ctx): Promise<void> {
   await ctx.api.close();
   await ctx.identity.close();
-});
+}
+
+routes.before.each(setUp);
+routes.after.each(tearDown);
 
 routes('need a signed-in caller', async (ctx) => {
   assert.is((await call(ctx, 'GET', '/api/devices', undefined)).status, 401);
@@ -169,21 +172,8 @@ routes('register, send a log with a gap (told where to resume), then in order', 
 routes.run();
 
 const activity = suite<Ctx>('case activity route', {} as Ctx);
-activity.before.each(async (ctx) => {
-  ctx.identity = await testIdentity();
-  const { identity } = ctx.identity;
-  ctx.api = await apiServer(identity, { custody: identity.custody });
-  ctx.base = ctx.api.base;
-  ctx.ivy = await ctx.identity.tokenFor('investigator', 'ivy@example.org');
-  const ivy = await identity.service.authenticate(ctx.ivy);
-  ctx.ivyId = ivy.user.id;
-  await identity.cases.admit(ivy.user, CASE_ID);
-  ctx.device = await testDevice();
-});
-activity.after.each(async (ctx) => {
-  await ctx.api.close();
-  await ctx.identity.close();
-});
+activity.before.each(setUp);
+activity.after.each(tearDown);
 
 activity(
   'lists what happened on the case, newest first, paged, without every look at a file',
