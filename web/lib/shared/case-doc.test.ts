@@ -318,3 +318,40 @@ proxy('ignores a proxy another device wrote malformed', () => {
 });
 
 proxy.run();
+
+const redaction = suite('redacted copies');
+
+redaction(
+  'a copy added with its source reads back linked to the original on another device',
+  () => {
+    const a = new Y.Doc();
+    const b = new Y.Doc();
+    const source = {
+      evidenceId: 'e1',
+      sha256: ORIGINAL,
+      recipe: '{"version":1}',
+      renderedBy: { id: 'u1', name: 'Ivy Investigator' },
+      renderedAt: '2026-11-26T03:00:00.000Z',
+    };
+    addEvidence(a, {
+      id: 'e2',
+      name: 'cam (redacted).mp4',
+      type: 'video/mp4',
+      size: 2,
+      addedAt: 't',
+      state: 'queued',
+      redactionOf: source,
+    });
+    sync(a, b);
+    assert.equal(readEvidence(b)[0]?.redactionOf, source);
+  },
+);
+
+redaction('ignores a source another device wrote malformed', () => {
+  const doc = new Y.Doc();
+  addEvidence(doc, { id: 'e1', name: 'a', type: 't', size: 1, addedAt: 't', state: 'queued' });
+  getEvidence(doc).get('e1')?.set('redactionOf', { evidenceId: 'e0', sha256: 'short' });
+  assert.is(readEvidence(doc)[0]?.redactionOf, undefined);
+});
+
+redaction.run();

@@ -107,6 +107,19 @@ export interface EvidenceRecord {
   purgeAt?: string;
   /** A copy the browser can play, made from the original (which stays the evidence). */
   proxy?: EvidenceProxy;
+  /** This item is a redacted copy of another item of the case, rendered from its recipe. */
+  redactionOf?: RedactionSource;
+}
+
+/** What a redacted copy was made from: enough to make it again and to show where it came from. */
+export interface RedactionSource {
+  evidenceId: string;
+  /** The original's SHA-256. */
+  sha256: string;
+  /** The redaction recipe it was rendered from, as JSON. */
+  recipe: string;
+  renderedBy: { id: string; name: string };
+  renderedAt: string;
 }
 
 /** A playable copy (H.264/AAC MP4) of a file browsers cannot play, stored beside it. */
@@ -503,6 +516,32 @@ function readEvidenceItem(id: string, item: Y.Map<unknown>): EvidenceRecord {
     ...optionalText(item, 'deleteReason'),
     ...optionalText(item, 'purgeAt'),
     ...readProxy(item.get('proxy')),
+    ...readRedactionSource(item.get('redactionOf')),
+  };
+}
+
+function readRedactionSource(raw: unknown): Pick<EvidenceRecord, 'redactionOf'> {
+  const r = raw as Partial<Record<keyof RedactionSource, unknown>> | undefined;
+  const by = r?.renderedBy as { id?: unknown; name?: unknown } | undefined;
+  if (
+    typeof r?.evidenceId !== 'string' ||
+    typeof r.sha256 !== 'string' ||
+    !SHA256_HEX.test(r.sha256) ||
+    typeof r.recipe !== 'string' ||
+    typeof r.renderedAt !== 'string' ||
+    typeof by?.id !== 'string' ||
+    typeof by.name !== 'string'
+  ) {
+    return {};
+  }
+  return {
+    redactionOf: {
+      evidenceId: r.evidenceId,
+      sha256: r.sha256,
+      recipe: r.recipe,
+      renderedBy: { id: by.id, name: by.name },
+      renderedAt: r.renderedAt,
+    },
   };
 }
 
