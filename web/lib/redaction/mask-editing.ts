@@ -3,8 +3,11 @@
 import { boundsOf, maskAt } from '../../../wasm/redact/geometry.ts';
 import type { Box, ManualMask, MaskKeyframe, MaskShape } from '../../../wasm/redact/recipe.ts';
 
-/** What the editor changes on a mask itself; its shape over time changes through keyframes. */
-export type MaskChange = Partial<Pick<ManualMask, 'label' | 'from' | 'to'>>;
+/**
+ * What the editor changes on a mask itself (a rectangle may become an ellipse and back); where it
+ * is over time changes through keyframes.
+ */
+export type MaskChange = Partial<Pick<ManualMask, 'label' | 'from' | 'to' | 'shape'>>;
 
 /** A mask's outline as drawn: a box for rectangles and ellipses, points for polygons. */
 export type DrawnShape =

@@ -1,0 +1,339 @@
+// Browser-safe: following an object from a starting box by template matching, on luma the caller
+// decodes (follow-video.ts in the browser, synthetic frames in the tests). Pixel coordinates here
+// are in the caller's working scale; fractions of the frame belong to the caller.
+//
+// Normalised cross-correlation is insensitive to overall brightness and contrast, so a face walking
+// into shade is still found; it does not follow changes of size or rotation, which the template's
+// slow refresh absorbs only when they are gradual.
+
+/** A region of a luma picture: `data` holds width × height values, row by row. */
+export interface LumaView {
+  /** Where the view's top-left pixel is in the whole frame. */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+/** A box in working pixels. */
+export interface PixelBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** The luma (BT.601) of RGBA pixels, as getImageData gives them. */
+export function lumaOf(
+  rgba: Uint8ClampedArray | Uint8Array,
+  width: number,
+  height: number,
+): Float32Array {
+  const out = new Float32Array(width * height);
+  for (let i = 0, p = 0; i < out.length; i++, p += 4) {
+    out[i] = 0.299 * rgba[p]! + 0.587 * rgba[p + 1]! + 0.114 * rgba[p + 2]!;
+  }
+  return out;
+}
+
+/** The part of `view` under `box` (whole pixels, inside the view), as a fresh view. */
+export function crop(view: LumaView, box: PixelBox): LumaView {
+  const x = Math.round(box.x);
+  const y = Math.round(box.y);
+  const width = Math.round(box.w);
+  const height = Math.round(box.h);
+  const data = new Float32Array(width * height);
+  for (let row = 0; row < height; row++) {
+    const from = (y - view.y + row) * view.width + (x - view.x);
+    data.set(view.data.subarray(from, from + width), row * width);
+  }
+  return { x, y, width, height, data };
+}
+
+/** A template with its mean removed and its energy, ready for correlation. */
+interface Prepared {
+  width: number;
+  height: number;
+  centred: Float32Array;
+  norm: number;
+}
+
+function prepare(template: LumaView): Prepared {
+  const { data } = template;
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum += data[i]!;
+  const mean = sum / data.length;
+  const centred = new Float32Array(data.length);
+  let energy = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]! - mean;
+    centred[i] = v;
+    energy += v * v;
+  }
+  return { width: template.width, height: template.height, centred, norm: Math.sqrt(energy) };
+}
+
+/**
+ * Normalised cross-correlation of the template with the view at (left, top) in view pixels:
+ * 1 for the same pattern (whatever its brightness and contrast), about 0 for an unrelated one,
+ * 0 where either side is flat.
+ */
+function correlate(view: LumaView, template: Prepared, left: number, top: number): number {
+  const { width, height, centred, norm } = template;
+  let sum = 0;
+  let sumSq = 0;
+  let cross = 0;
+  for (let row = 0; row < height; row++) {
+    const base = (top + row) * view.width + left;
+    const tBase = row * width;
+    for (let col = 0; col < width; col++) {
+      const v = view.data[base + col]!;
+      sum += v;
+      sumSq += v * v;
+      cross += v * centred[tBase + col]!;
+    }
+  }
+  const n = width * height;
+  const variance = sumSq - (sum * sum) / n;
+  // Σ(v - mean)·c = Σv·c, since the template's centred values sum to zero.
+  if (variance <= 1e-6 || norm <= 1e-6) return 0;
+  return cross / (Math.sqrt(variance) * norm);
+}
+
+/** A flat template (a wall, a sky) cannot be followed: nothing tells one position from another. */
+export function hasTexture(template: LumaView, minStdDev = 2): boolean {
+  const { norm, centred } = prepare(template);
+  return norm / Math.sqrt(centred.length) >= minStdDev;
+}
+
+export interface Match {
+  /** The template's top-left corner in frame pixels, to a fraction of a pixel. */
+  x: number;
+  y: number;
+  /** Normalised cross-correlation there, -1..1. */
+  score: number;
+}
+
+/**
+ * Where the template best matches inside `view`, by trying every whole-pixel position and refining
+ * the best one to a fraction of a pixel with a parabola through its neighbours' scores. Undefined
+ * when the view is smaller than the template.
+ */
+export function bestMatch(view: LumaView, template: LumaView): Match | undefined {
+  const prepared = prepare(template);
+  const spanX = view.width - template.width;
+  const spanY = view.height - template.height;
+  if (spanX < 0 || spanY < 0) return undefined;
+  const scores = new Float32Array((spanX + 1) * (spanY + 1));
+  let best = -Infinity;
+  let bestAt = 0;
+  for (let top = 0; top <= spanY; top++) {
+    for (let left = 0; left <= spanX; left++) {
+      const score = correlate(view, prepared, left, top);
+      const at = top * (spanX + 1) + left;
+      scores[at] = score;
+      if (score > best) {
+        best = score;
+        bestAt = at;
+      }
+    }
+  }
+  const left = bestAt % (spanX + 1);
+  const top = Math.floor(bestAt / (spanX + 1));
+  const score = (dx: number, dy: number) => scores[(top + dy) * (spanX + 1) + left + dx]!;
+  const offsetX = left > 0 && left < spanX ? vertex(score(-1, 0), best, score(1, 0)) : 0;
+  const offsetY = top > 0 && top < spanY ? vertex(score(0, -1), best, score(0, 1)) : 0;
+  return { x: view.x + left + offsetX, y: view.y + top + offsetY, score: best };
+}
+
+/** Where a parabola through three equally spaced values peaks, relative to the middle one. */
+function vertex(before: number, middle: number, after: number): number {
+  const curvature = before - 2 * middle + after;
+  if (curvature >= 0) return 0;
+  return Math.max(-0.5, Math.min(0.5, (before - after) / (2 * curvature)));
+}
+
+export interface FollowOptions {
+  /** Below this correlation the object is taken as lost and following stops. */
+  minScore: number;
+  /** How far beyond the predicted position to search, as a share of the box's larger side. */
+  searchMargin: number;
+  /** At least this many pixels of search each way, for small boxes. */
+  minSearch: number;
+  /** How much of each good match is blended into the template (0 never refreshes it). */
+  refresh: number;
+  /** Matches scoring at least this refresh the template; weaker ones might drift onto background. */
+  refreshScore: number;
+}
+
+export const FOLLOW_DEFAULTS: FollowOptions = {
+  minScore: 0.6,
+  searchMargin: 0.5,
+  minSearch: 6,
+  refresh: 0.1,
+  refreshScore: 0.8,
+};
+
+export interface FollowStep {
+  box: PixelBox;
+  score: number;
+  /** True when the match fell below `minScore`: `box` is the last good one and following stops. */
+  lost: boolean;
+}
+
+/**
+ * Follows one object frame by frame. Give it the first frame's luma and the object's box, ask it
+ * which `region` of each next frame it needs, and `step` with that region's luma.
+ */
+export class ObjectFollower {
+  readonly #frame: { width: number; height: number };
+  readonly #options: FollowOptions;
+  #template: LumaView;
+  #box: PixelBox;
+  #velocity = { x: 0, y: 0 };
+  #lost = false;
+
+  /**
+   * @param first Luma of the first frame covering at least `box`.
+   * @param box The object in the first frame (working pixels; rounded to whole pixels).
+   * @param frame The whole frame's size in working pixels.
+   */
+  constructor(
+    first: LumaView,
+    box: PixelBox,
+    frame: { width: number; height: number },
+    options: Partial<FollowOptions> = {},
+  ) {
+    this.#frame = frame;
+    this.#options = { ...FOLLOW_DEFAULTS, ...options };
+    const whole = clampPixelBox(
+      { x: Math.round(box.x), y: Math.round(box.y), w: Math.round(box.w), h: Math.round(box.h) },
+      frame,
+    );
+    this.#box = whole;
+    this.#template = crop(first, whole);
+  }
+
+  get box(): PixelBox {
+    return { ...this.#box };
+  }
+
+  get lost(): boolean {
+    return this.#lost;
+  }
+
+  /** Whether the starting box has enough detail to be followed at all. */
+  get followable(): boolean {
+    return hasTexture(this.#template);
+  }
+
+  /** The part of the next frame to search: around where the object is heading, inside the frame. */
+  get region(): PixelBox {
+    const { w, h } = this.#box;
+    const margin = Math.max(
+      this.#options.minSearch,
+      Math.ceil(Math.max(w, h) * this.#options.searchMargin),
+    );
+    const predictedX = this.#box.x + this.#velocity.x;
+    const predictedY = this.#box.y + this.#velocity.y;
+    const left = Math.max(0, Math.floor(predictedX - margin));
+    const top = Math.max(0, Math.floor(predictedY - margin));
+    const right = Math.min(this.#frame.width, Math.ceil(predictedX + w + margin));
+    const bottom = Math.min(this.#frame.height, Math.ceil(predictedY + h + margin));
+    return { x: left, y: top, w: Math.max(0, right - left), h: Math.max(0, bottom - top) };
+  }
+
+  /** Finds the object in the next frame's `region` (see `region`). */
+  step(view: LumaView): FollowStep {
+    if (this.#lost) return { box: this.box, score: 0, lost: true };
+    const match = bestMatch(view, this.#template);
+    if (!match || match.score < this.#options.minScore) {
+      this.#lost = true;
+      return { box: this.box, score: match?.score ?? 0, lost: true };
+    }
+    const previous = this.#box;
+    const box = { x: match.x, y: match.y, w: previous.w, h: previous.h };
+    this.#velocity = { x: box.x - previous.x, y: box.y - previous.y };
+    this.#box = box;
+    if (this.#options.refresh > 0 && match.score >= this.#options.refreshScore) {
+      this.#refresh(view, box);
+    }
+    return { box: { ...box }, score: match.score, lost: false };
+  }
+
+  /** Blends the object as it looks now into the template, so slow changes of look are kept up with. */
+  #refresh(view: LumaView, box: PixelBox) {
+    const whole = {
+      x: Math.round(box.x),
+      y: Math.round(box.y),
+      w: this.#template.width,
+      h: this.#template.height,
+    };
+    if (
+      whole.x < view.x ||
+      whole.y < view.y ||
+      whole.x + whole.w > view.x + view.width ||
+      whole.y + whole.h > view.y + view.height
+    ) {
+      return;
+    }
+    const now = crop(view, whole);
+    const k = this.#options.refresh;
+    const data = this.#template.data;
+    for (let i = 0; i < data.length; i++) data[i] = data[i]! * (1 - k) + now.data[i]! * k;
+  }
+}
+
+function clampPixelBox(box: PixelBox, frame: { width: number; height: number }): PixelBox {
+  const w = Math.max(1, Math.min(frame.width, box.w));
+  const h = Math.max(1, Math.min(frame.height, box.h));
+  return {
+    x: Math.max(0, Math.min(frame.width - w, box.x)),
+    y: Math.max(0, Math.min(frame.height - h, box.y)),
+    w,
+    h,
+  };
+}
+
+/** One followed position: a time in seconds and a box (in whatever units the caller uses). */
+export interface PathPoint<B> {
+  t: number;
+  box: B & { x: number; y: number };
+}
+
+/**
+ * The points of a followed path worth keeping as keyframes: the first and the last, one every
+ * `every` points, and the point where the motion turns (its direction along x or y reverses, or it
+ * starts or stops), so interpolating between keyframes stays on the path.
+ *
+ * @param stillness Moves smaller than this per point count as standing still.
+ */
+export function keyframePoints<B>(
+  path: ReadonlyArray<PathPoint<B>>,
+  every = 5,
+  stillness = 0,
+): Array<PathPoint<B>> {
+  if (path.length <= 2) return [...path];
+  const direction = (a: PathPoint<B>, b: PathPoint<B>) => [
+    sign(b.box.x - a.box.x, stillness),
+    sign(b.box.y - a.box.y, stillness),
+  ];
+  const kept: Array<PathPoint<B>> = [path[0]!];
+  let lastKept = 0;
+  for (let i = 1; i < path.length - 1; i++) {
+    const [inX, inY] = direction(path[i - 1]!, path[i]!);
+    const [outX, outY] = direction(path[i]!, path[i + 1]!);
+    const turns = inX !== outX || inY !== outY;
+    if (turns || i - lastKept >= every) {
+      kept.push(path[i]!);
+      lastKept = i;
+    }
+  }
+  kept.push(path.at(-1)!);
+  return kept;
+}
+
+function sign(value: number, deadZone: number): number {
+  return Math.abs(value) <= deadZone ? 0 : Math.sign(value);
+}
