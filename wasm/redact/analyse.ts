@@ -1,0 +1,138 @@
+// Finds the faces in a video: runs detector-worker.ts and keeps a live copy of its tracks on this
+// thread, so the renderer can use them while detection is still going (a few seconds ahead).
+import wasmLoaderUrl from '@mediapipe/tasks-vision/vision_wasm_module_internal.js?url';
+import wasmBinaryUrl from '@mediapipe/tasks-vision/vision_wasm_module_internal.wasm?url';
+import modelUrl from 'virtual:exhibit/face-model';
+import { DEFAULT_DETECTOR, type DetectorOptions, type WorkerReply, type WorkerRequest } from './detector-protocol.ts';
+import { estimator, RedactionCancelled, type RedactionProgress } from './progress.ts';
+import type { FaceAnalysis, FaceTrack } from './recipe.ts';
+
+export const FACE_MODEL = 'BlazeFace short range (MediaPipe), tiled';
+
+export interface AnalysisOptions {
+  source: Blob | string;
+  sourceSha256: string;
+  detector?: Partial<DetectorOptions>;
+  signal?: AbortSignal;
+  onProgress?: (progress: RedactionProgress) => void;
+}
+
+export interface LiveAnalysis {
+  /** Tracks as found so far (points are appended as detection goes on). */
+  readonly tracks: ReadonlyMap<string, FaceTrack>;
+  /** Resolves once detection has passed `t` seconds (or ended). */
+  reached(t: number): Promise<void>;
+  readonly result: Promise<FaceAnalysis>;
+  /** Seconds a mask is held before a face's first and after its last sighting. */
+  readonly hold: number;
+}
+
+/** Starts detection; the result resolves with every track once the whole video is analysed. */
+export function startFaceAnalysis(options: AnalysisOptions): LiveAnalysis {
+  const detector: DetectorOptions = { ...DEFAULT_DETECTOR, ...options.detector };
+  const worker = new Worker(new URL('./detector-worker.ts', import.meta.url), { type: 'module' });
+  const tracks = new Map<string, FaceTrack>();
+  // A new face is found by a scan that reaches its part of the frame once every `scanEvery`
+  // frames: hold each track's first box back that long (and its last box as long after).
+  let frameRate = 30;
+  let hold = detector.scanEvery / frameRate;
+  let frontier = -Infinity;
+  let finished = false;
+  const waiting: Array<{ t: number; resolve: () => void }> = [];
+  const wake = () => {
+    for (let i = waiting.length - 1; i >= 0; i--) {
+      const waiter = waiting[i]!;
+      if (finished || waiter.t <= frontier) {
+        waiting.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  };
+
+  const result = new Promise<FaceAnalysis>((resolve, reject) => {
+    let info: Extract<WorkerReply, { type: 'started' }> | undefined;
+    const progress = estimator('analysing');
+    const stop = (error: Error | null, frames = 0) => {
+      finished = true;
+      wake();
+      worker.terminate();
+      options.signal?.removeEventListener('abort', abort);
+      if (error) return reject(error);
+      if (!info) return reject(new Error('the detector stopped before reading the video'));
+      resolve({
+        version: 1,
+        source: options.sourceSha256,
+        width: info.width,
+        height: info.height,
+        frameRate: info.frameRate,
+        frames: frames || info.frames,
+        detector: { model: FACE_MODEL, step: detector.step, scanEvery: detector.scanEvery, minScore: detector.lowScore },
+        hold,
+        tracks: [...tracks.values()],
+      });
+    };
+    const abort = () => {
+      worker.postMessage({ type: 'cancel' } satisfies WorkerRequest);
+      stop(new RedactionCancelled());
+    };
+    if (options.signal?.aborted) return abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    worker.onerror = (event) => stop(new Error(`face detection failed: ${event.message}`));
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+      const reply = event.data;
+      switch (reply.type) {
+        case 'started':
+          info = reply;
+          frameRate = reply.frameRate;
+          hold = detector.scanEvery / frameRate;
+          return;
+        case 'sightings':
+          for (const { id, points } of reply.added) {
+            const track = tracks.get(id);
+            if (track) track.points.push(...points);
+            else tracks.set(id, { id, points: [...points] });
+          }
+          // Tracks are final up to where no later scan can still start one or bridge a gap.
+          frontier = reply.t - Math.max(hold, detector.maxGap);
+          wake();
+          return;
+        case 'progress':
+          options.onProgress?.(progress(reply.done, info?.frames ?? 0));
+          return;
+        case 'done':
+          options.onProgress?.(progress(reply.frames, reply.frames));
+          return stop(null, reply.frames);
+        case 'cancelled':
+          return stop(new RedactionCancelled());
+        case 'error':
+          return stop(new Error(`face detection failed: ${reply.message}`));
+      }
+    };
+    worker.postMessage({
+      type: 'start',
+      source: options.source,
+      modelUrl: new URL(modelUrl, location.href).href,
+      wasmLoaderUrl: new URL(wasmLoaderUrl, location.href).href,
+      wasmBinaryUrl: new URL(wasmBinaryUrl, location.href).href,
+      options: detector,
+    } satisfies WorkerRequest);
+  });
+  result.catch(() => undefined);
+
+  return {
+    tracks,
+    get hold() {
+      return hold;
+    },
+    reached(t) {
+      if (finished || t <= frontier) return Promise.resolve();
+      return new Promise((resolve) => waiting.push({ t, resolve }));
+    },
+    result,
+  };
+}
+
+/** Detects and tracks every face in the video. */
+export function analyseFaces(options: AnalysisOptions): Promise<FaceAnalysis> {
+  return startFaceAnalysis(options).result;
+}
