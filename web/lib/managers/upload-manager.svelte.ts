@@ -9,6 +9,7 @@ import { storeThumbnail } from '$lib/services/evidence.service';
 import {
   addEvidence,
   removeEvidence,
+  type EvidenceRecord,
   type EvidenceState,
   setEvidenceState,
   updateEvidence,
@@ -188,14 +189,21 @@ class UploadManager {
   }
 
   /**
-   * Records each file in its case at once and queues it. Any type and any size: evidence is
-   * never refused for its format.
+   * Records each file in its case at once and queues it, and resolves with their evidence ids.
+   * Any type and any size: evidence is never refused for its format. `made` says what the files
+   * were made from (a redacted copy names its original).
    */
-  async add(caseId: string, files: readonly File[]): Promise<void> {
+  async add(
+    caseId: string,
+    files: readonly File[],
+    made: Pick<EvidenceRecord, 'redactionOf'> = {},
+  ): Promise<string[]> {
     const session = this.#require();
+    const ids: string[] = [];
     await this.#inCase(caseId, async (doc) => {
       for (const file of files) {
         const evidenceId = newId();
+        ids.push(evidenceId);
         const addedAt = new Date().toISOString();
         const type = file.type || 'application/octet-stream';
         addEvidence(doc, {
@@ -206,6 +214,7 @@ class UploadManager {
           addedAt,
           addedBy: session.user,
           state: 'queued',
+          ...made,
         });
         try {
           await session.db.uploads.put({
@@ -233,6 +242,7 @@ class UploadManager {
         }
       }
     });
+    return ids;
   }
 
   async pause(evidenceId: string): Promise<void> {
