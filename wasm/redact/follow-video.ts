@@ -21,8 +21,12 @@ import type { Box, MaskKeyframe } from './recipe.ts';
 
 /** The template's larger side in working pixels: enough detail to match, little enough to be quick. */
 const TEMPLATE_SIDE = 32;
-/** A keyframe at least this many frames apart while the motion goes one way. */
-const KEYFRAME_EVERY = 5;
+/**
+ * Keyframes keep the interpolated mask within this many working pixels of the followed path (about
+ * 3% of the box's larger side; the recipe's padding covers far more), and come at least once a second.
+ */
+const KEYFRAME_TOLERANCE = 1;
+const KEYFRAME_MOST_APART_SECONDS = 1;
 
 export interface FollowRequest {
   /** The video: the file itself or an address the app serves it from. */
@@ -116,8 +120,13 @@ export async function followObject(request: FollowRequest): Promise<FollowResult
     }
     signal?.throwIfAborted();
     onProgress?.(1);
-    // Sub-pixel wobble of a still object is not a change of direction.
-    const kept = keyframePoints(path, KEYFRAME_EVERY, 0.35);
+    const frameRate =
+      path.length > 1 ? (path.length - 1) / Math.max(1e-6, path.at(-1)!.t - start.t) : 1;
+    const kept = keyframePoints(
+      path,
+      KEYFRAME_TOLERANCE,
+      Math.max(1, Math.round(frameRate * KEYFRAME_MOST_APART_SECONDS)),
+    );
     const keyframes = kept.map(({ t, box }, i) =>
       i === 0 ? { t: start.t, box: { ...start.box } } : { t, box: clampToFrame(toFraction(box)) },
     );

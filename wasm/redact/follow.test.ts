@@ -236,37 +236,51 @@ following.run();
 const keyframes = suite('keyframePoints');
 
 const point = (t: number, x: number, y = 0) => ({ t, box: { x, y } });
+const times = (points: Array<{ t: number }>) => points.map((p) => p.t);
 
-keyframes('keeps the ends and one point every few along a straight path', () => {
-  const path = Array.from({ length: 13 }, (_, i) => point(i, i * 2));
-  assert.equal(
-    keyframePoints(path, 5).map((p) => p.t),
-    [0, 5, 10, 12],
-  );
+keyframes('keeps only the ends of a steady glide', () => {
+  const path = Array.from({ length: 13 }, (_, i) => point(i, i * 2, 10 - i));
+  assert.equal(times(keyframePoints(path, 0.5)), [0, 12]);
 });
 
 keyframes('keeps the point where the motion reverses', () => {
   const path = [0, 1, 2, 3, 2, 1, 0].map((x, i) => point(i, x));
-  assert.equal(
-    keyframePoints(path, 100).map((p) => p.t),
-    [0, 3, 6],
-  );
+  assert.equal(times(keyframePoints(path, 0.5)), [0, 3, 6]);
 });
 
 keyframes('keeps where the object stops and where it starts again', () => {
   const path = [0, 1, 2, 2, 2, 2, 3, 4].map((x, i) => point(i, x));
-  assert.equal(
-    keyframePoints(path, 100).map((p) => p.t),
-    [0, 2, 5, 7],
-  );
+  assert.equal(times(keyframePoints(path, 0.25)), [0, 2, 5, 7]);
 });
 
-keyframes('ignores jitter below the stillness threshold', () => {
+keyframes('ignores wobble within the tolerance', () => {
   const path = [0, 2, 4, 6, 8, 10].map((x, i) => point(i, x, i % 2 ? 0.2 : -0.2));
-  assert.equal(
-    keyframePoints(path, 100, 0.5).map((p) => p.t),
-    [0, 5],
+  assert.equal(times(keyframePoints(path, 0.5)), [0, 5]);
+  assert.ok(keyframePoints(path, 0.1).length > 2, 'a tighter tolerance keeps the wobble');
+});
+
+keyframes('adds keyframes along a long glide when told the longest gap', () => {
+  const path = Array.from({ length: 101 }, (_, i) => point(i / 25, i));
+  const kept = times(keyframePoints(path, 0.5, 25));
+  assert.equal(kept, [0, 1, 2, 3, 4]);
+});
+
+keyframes('keeps every point of the path within the tolerance of what it keeps', () => {
+  const next = random(7);
+  let x = 0;
+  const path = Array.from({ length: 200 }, (_, i) =>
+    point(i / 25, (x += next() * 4 - 1.5), Math.sin(i / 9) * 20),
   );
+  const kept = keyframePoints(path, 1);
+  assert.ok(kept.length < path.length / 2, `${kept.length} of ${path.length} kept`);
+  for (const p of path) {
+    const after = kept.findIndex((k) => k.t >= p.t);
+    const b = kept[after]!;
+    const a = kept[Math.max(0, after - 1)]!;
+    const k = b.t === a.t ? 0 : (p.t - a.t) / (b.t - a.t);
+    assert.ok(Math.abs(p.box.x - (a.box.x + (b.box.x - a.box.x) * k)) <= 1 + 1e-9, `x at ${p.t}`);
+    assert.ok(Math.abs(p.box.y - (a.box.y + (b.box.y - a.box.y) * k)) <= 1 + 1e-9, `y at ${p.t}`);
+  }
 });
 
 keyframes.run();

@@ -303,37 +303,46 @@ export interface PathPoint<B> {
 }
 
 /**
- * The points of a followed path worth keeping as keyframes: the first and the last, one every
- * `every` points, and the point where the motion turns (its direction along x or y reverses, or it
- * starts or stops), so interpolating between keyframes stays on the path.
- *
- * @param stillness Moves smaller than this per point count as standing still.
+ * The points of a followed path worth keeping as keyframes: as few as keep every point of the path
+ * within `tolerance` of the line interpolated between the kept ones (Ramer–Douglas–Peucker over
+ * time), so a turn, a stop or a start keeps a keyframe and a steady glide needs none; and no more
+ * than `maxGap` points apart, so a long glide still has keyframes to adjust.
  */
 export function keyframePoints<B>(
   path: ReadonlyArray<PathPoint<B>>,
-  every = 5,
-  stillness = 0,
+  tolerance: number,
+  maxGap = Infinity,
 ): Array<PathPoint<B>> {
   if (path.length <= 2) return [...path];
-  const direction = (a: PathPoint<B>, b: PathPoint<B>) => [
-    sign(b.box.x - a.box.x, stillness),
-    sign(b.box.y - a.box.y, stillness),
-  ];
-  const kept: Array<PathPoint<B>> = [path[0]!];
-  let lastKept = 0;
-  for (let i = 1; i < path.length - 1; i++) {
-    const [inX, inY] = direction(path[i - 1]!, path[i]!);
-    const [outX, outY] = direction(path[i]!, path[i + 1]!);
-    const turns = inX !== outX || inY !== outY;
-    if (turns || i - lastKept >= every) {
-      kept.push(path[i]!);
-      lastKept = i;
+  const keep = new Uint8Array(path.length);
+  keep[0] = 1;
+  keep[path.length - 1] = 1;
+  const pending: Array<[number, number]> = [[0, path.length - 1]];
+  while (pending.length > 0) {
+    const [first, last] = pending.pop()!;
+    const a = path[first]!;
+    const b = path[last]!;
+    let worst = -1;
+    let worstAt = -1;
+    for (let i = first + 1; i < last; i++) {
+      const p = path[i]!;
+      const k = b.t === a.t ? 0 : (p.t - a.t) / (b.t - a.t);
+      const off = Math.max(
+        Math.abs(p.box.x - (a.box.x + (b.box.x - a.box.x) * k)),
+        Math.abs(p.box.y - (a.box.y + (b.box.y - a.box.y) * k)),
+      );
+      if (off > worst) {
+        worst = off;
+        worstAt = i;
+      }
+    }
+    if (worstAt === -1) continue;
+    if (worst > tolerance || last - first > maxGap) {
+      // Split at the worst point, or in the middle when only the gap is too long.
+      const at = worst > tolerance ? worstAt : (first + last) >> 1;
+      keep[at] = 1;
+      pending.push([first, at], [at, last]);
     }
   }
-  kept.push(path.at(-1)!);
-  return kept;
-}
-
-function sign(value: number, deadZone: number): number {
-  return Math.abs(value) <= deadZone ? 0 : Math.sign(value);
+  return path.filter((_, i) => keep[i] === 1);
 }
