@@ -137,6 +137,21 @@ luma('calls a flat patch untextured and a patterned one textured', () => {
 
 luma.run();
 
+/** A frame with a pattern of 8 × 6 random cells drawn w × h pixels large at (x, y): it scales. */
+const cellValue = random(3);
+const cells = Float32Array.from({ length: 48 }, () => cellValue() * 255);
+function scaledFrame(x: number, y: number, w: number, h: number): LumaView {
+  const data = background.slice();
+  for (let fy = Math.round(y); fy < Math.round(y + h); fy++) {
+    for (let fx = Math.round(x); fx < Math.round(x + w); fx++) {
+      const u = Math.min(7, Math.floor(((fx + 0.5 - x) / w) * 8));
+      const v = Math.min(5, Math.floor(((fy + 0.5 - y) / h) * 6));
+      if (fx >= 0 && fx < W && fy >= 0 && fy < H) data[fy * W + fx] = cells[v * 8 + u]!;
+    }
+  }
+  return { x: 0, y: 0, width: W, height: H, data };
+}
+
 const following = suite('ObjectFollower');
 
 following('follows an object moving steadily across the frame', () => {
@@ -212,6 +227,45 @@ following('asks for a search region inside the frame at its edges', () => {
   assert.is(region.y + region.h, H);
 });
 
+following('keeps the size of an object that stays the same size', () => {
+  const positions = Array.from({ length: 30 }, (_, i): [number, number] => [
+    20 + i * 2,
+    40 + (i % 3),
+  ]);
+  const { steps } = follow(positions);
+  assert.ok(
+    steps.every((s) => s.box.w === 20 && s.box.h === 16),
+    steps.map((s) => `${s.box.w}x${s.box.h}`).join(' '),
+  );
+});
+
+following('grows and shrinks the box with an object coming closer and going away', () => {
+  const sizes = [
+    ...Array.from({ length: 25 }, (_, i) => 24 * 1.02 ** i),
+    ...Array.from({ length: 25 }, (_, i) => 24 * 1.02 ** (24 - i)),
+  ];
+  const frames = sizes.map((w, i) => scaledFrame(70 - w / 2 + i, 60 - (w * 0.75) / 2, w, w * 0.75));
+  const follower = new ObjectFollower(
+    frames[0]!,
+    { x: 58, y: 51, w: 24, h: 18 },
+    { width: W, height: H },
+  );
+  const widths: number[] = [];
+  for (const whole of frames.slice(1)) {
+    const step = follower.step(crop(whole, follower.region));
+    assert.is(step.lost, false);
+    widths.push(step.box.w);
+  }
+  const largest = Math.max(...widths);
+  assert.ok(
+    Math.abs(largest - 24 * 1.02 ** 24) <= 4,
+    `largest ${largest}, truly ${(24 * 1.02 ** 24).toFixed(1)}`,
+  );
+  assert.ok(Math.abs(widths.at(-1)! - 24) <= 3, `last ${widths.at(-1)}`);
+  const centre = follower.box.x + follower.box.w / 2;
+  assert.ok(Math.abs(centre - (70 + 49)) <= 2, `centre ${centre}`);
+});
+
 following('reports a flat starting box as not followable', () => {
   const grey: LumaView = {
     x: 0,
@@ -257,6 +311,11 @@ keyframes('ignores wobble within the tolerance', () => {
   const path = [0, 2, 4, 6, 8, 10].map((x, i) => point(i, x, i % 2 ? 0.2 : -0.2));
   assert.equal(times(keyframePoints(path, 0.5)), [0, 5]);
   assert.ok(keyframePoints(path, 0.1).length > 2, 'a tighter tolerance keeps the wobble');
+});
+
+keyframes('keeps where the size stops changing, as well as the position', () => {
+  const path = [10, 12, 14, 16, 16, 16].map((w, i) => ({ t: i, box: { x: 0, y: 0, w, h: w } }));
+  assert.equal(times(keyframePoints(path, 0.5)), [0, 3, 5]);
 });
 
 keyframes('adds keyframes along a long glide when told the longest gap', () => {

@@ -165,6 +165,16 @@ export interface FollowOptions {
   refresh: number;
   /** Matches scoring at least this refresh the template; weaker ones might drift onto background. */
   refreshScore: number;
+  /**
+   * Also try the template this much smaller and larger each frame, so an object coming closer or
+   * moving away keeps its box size (0 keeps the size fixed).
+   */
+  scaleStep: number;
+  /** How much better (in correlation) a new size must match than the current one to be taken. */
+  scaleBias: number;
+  /** Smallest and largest template side in working pixels: detail below, cost above. */
+  minSide: number;
+  maxSide: number;
 }
 
 export const FOLLOW_DEFAULTS: FollowOptions = {
@@ -173,6 +183,10 @@ export const FOLLOW_DEFAULTS: FollowOptions = {
   minSearch: 6,
   refresh: 0.1,
   refreshScore: 0.8,
+  scaleStep: 0.05,
+  scaleBias: 0.01,
+  minSide: 8,
+  maxSide: 64,
 };
 
 export interface FollowStep {
@@ -247,19 +261,49 @@ export class ObjectFollower {
   /** Finds the object in the next frame's `region` (see `region`). */
   step(view: LumaView): FollowStep {
     if (this.#lost) return { box: this.box, score: 0, lost: true };
-    const match = bestMatch(view, this.#template);
-    if (!match || match.score < this.#options.minScore) {
-      this.#lost = true;
-      return { box: this.box, score: match?.score ?? 0, lost: true };
+    let best: { match: Match; template: LumaView; score: number } | undefined;
+    for (const template of this.#candidates()) {
+      const match = bestMatch(view, template);
+      if (!match) continue;
+      // A new size has to earn its place, or noise alone would make the box breathe.
+      const score =
+        template === this.#template ? match.score : match.score - this.#options.scaleBias;
+      if (!best || score > best.score) best = { match, template, score };
     }
+    if (!best || best.match.score < this.#options.minScore) {
+      this.#lost = true;
+      return { box: this.box, score: best?.match.score ?? 0, lost: true };
+    }
+    const { match, template } = best;
     const previous = this.#box;
-    const box = { x: match.x, y: match.y, w: previous.w, h: previous.h };
-    this.#velocity = { x: box.x - previous.x, y: box.y - previous.y };
+    const box = { x: match.x, y: match.y, w: template.width, h: template.height };
+    this.#velocity = {
+      x: box.x + box.w / 2 - (previous.x + previous.w / 2),
+      y: box.y + box.h / 2 - (previous.y + previous.h / 2),
+    };
     this.#box = box;
+    this.#template = template;
     if (this.#options.refresh > 0 && match.score >= this.#options.refreshScore) {
       this.#refresh(view, box);
     }
     return { box: { ...box }, score: match.score, lost: false };
+  }
+
+  /** The template as it is, and a little smaller and larger when sizes are followed. */
+  #candidates(): LumaView[] {
+    const template = this.#template;
+    const candidates = [template];
+    const step = this.#options.scaleStep;
+    if (step <= 0) return candidates;
+    for (const scale of [1 - step, 1 + step]) {
+      const width = Math.round(template.width * scale);
+      const height = Math.round(template.height * scale);
+      const side = Math.max(width, height);
+      if (width === template.width && height === template.height) continue;
+      if (Math.min(width, height) < this.#options.minSide || side > this.#options.maxSide) continue;
+      candidates.push(resample(template, width, height));
+    }
+    return candidates;
   }
 
   /** Blends the object as it looks now into the template, so slow changes of look are kept up with. */
@@ -285,6 +329,31 @@ export class ObjectFollower {
   }
 }
 
+/** The view resized to width × height by bilinear interpolation (its position kept). */
+export function resample(view: LumaView, width: number, height: number): LumaView {
+  const data = new Float32Array(width * height);
+  const sx = view.width / width;
+  const sy = view.height / height;
+  for (let row = 0; row < height; row++) {
+    const fy = Math.min(view.height - 1, Math.max(0, (row + 0.5) * sy - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(view.height - 1, y0 + 1);
+    const ky = fy - y0;
+    for (let col = 0; col < width; col++) {
+      const fx = Math.min(view.width - 1, Math.max(0, (col + 0.5) * sx - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(view.width - 1, x0 + 1);
+      const kx = fx - x0;
+      const top =
+        view.data[y0 * view.width + x0]! * (1 - kx) + view.data[y0 * view.width + x1]! * kx;
+      const bottom =
+        view.data[y1 * view.width + x0]! * (1 - kx) + view.data[y1 * view.width + x1]! * kx;
+      data[row * width + col] = top * (1 - ky) + bottom * ky;
+    }
+  }
+  return { x: view.x, y: view.y, width, height, data };
+}
+
 function clampPixelBox(box: PixelBox, frame: { width: number; height: number }): PixelBox {
   const w = Math.max(1, Math.min(frame.width, box.w));
   const h = Math.max(1, Math.min(frame.height, box.h));
@@ -299,7 +368,8 @@ function clampPixelBox(box: PixelBox, frame: { width: number; height: number }):
 /** One followed position: a time in seconds and a box (in whatever units the caller uses). */
 export interface PathPoint<B> {
   t: number;
-  box: B & { x: number; y: number };
+  /** Its position; its size too, when it has one that changes. */
+  box: B & { x: number; y: number; w?: number; h?: number };
 }
 
 /**
@@ -327,10 +397,13 @@ export function keyframePoints<B>(
     for (let i = first + 1; i < last; i++) {
       const p = path[i]!;
       const k = b.t === a.t ? 0 : (p.t - a.t) / (b.t - a.t);
-      const off = Math.max(
-        Math.abs(p.box.x - (a.box.x + (b.box.x - a.box.x) * k)),
-        Math.abs(p.box.y - (a.box.y + (b.box.y - a.box.y) * k)),
-      );
+      const miss = (key: 'x' | 'y' | 'w' | 'h') => {
+        const [va, vb, vp] = [a.box[key], b.box[key], p.box[key]];
+        return va === undefined || vb === undefined || vp === undefined
+          ? 0
+          : Math.abs(vp - (va + (vb - va) * k));
+      };
+      const off = Math.max(miss('x'), miss('y'), miss('w'), miss('h'));
       if (off > worst) {
         worst = off;
         worstAt = i;
