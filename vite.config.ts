@@ -1,8 +1,10 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vite';
+import { faceModel } from './wasm/face-model/vite-plugin.ts';
 
 export default defineConfig({
-  plugins: [sveltekit()],
+  // The face detector's model, with the metadata MediaPipe needs, built into the app (redaction).
+  plugins: [faceModel(), sveltekit()],
   server: {
     // `vite dev` proxies the API and the sync socket to a running Exhibit server.
     proxy: {
