@@ -3,7 +3,13 @@
 import wasmLoaderUrl from '@mediapipe/tasks-vision/vision_wasm_module_internal.js?url';
 import wasmBinaryUrl from '@mediapipe/tasks-vision/vision_wasm_module_internal.wasm?url';
 import modelUrl from 'virtual:exhibit/face-model';
-import { DEFAULT_DETECTOR, type DetectorOptions, type WorkerReply, type WorkerRequest } from './detector-protocol.ts';
+import {
+  DEFAULT_DETECTOR,
+  type DetectorOptions,
+  type DetectorStats,
+  type WorkerReply,
+  type WorkerRequest,
+} from './detector-protocol.ts';
 import { estimator, RedactionCancelled, type RedactionProgress } from './progress.ts';
 import type { FaceAnalysis, FaceTrack } from './recipe.ts';
 
@@ -25,6 +31,8 @@ export interface LiveAnalysis {
   readonly result: Promise<FaceAnalysis>;
   /** Seconds a mask is held before a face's first and after its last sighting. */
   readonly hold: number;
+  /** What detection cost, once it is done. */
+  readonly stats: DetectorStats | undefined;
 }
 
 /** Starts detection; the result resolves with every track once the whole video is analysed. */
@@ -33,11 +41,14 @@ export function startFaceAnalysis(options: AnalysisOptions): LiveAnalysis {
   const worker = new Worker(new URL('./detector-worker.ts', import.meta.url), { type: 'module' });
   const tracks = new Map<string, FaceTrack>();
   // A new face is found by a scan that reaches its part of the frame once every `scanEvery`
-  // frames: hold each track's first box back that long (and its last box as long after).
+  // frames; the worker then looks back that far for it (backfill). Masks are held a little before
+  // a track's first and after its last sighting: two detection steps.
   let frameRate = 30;
-  let hold = detector.scanEvery / frameRate;
+  let hold = (2 * detector.step) / frameRate;
+  let backfill = detector.scanEvery / frameRate;
   let frontier = -Infinity;
   let finished = false;
+  let stats: DetectorStats | undefined;
   const waiting: Array<{ t: number; resolve: () => void }> = [];
   const wake = () => {
     for (let i = waiting.length - 1; i >= 0; i--) {
@@ -84,7 +95,8 @@ export function startFaceAnalysis(options: AnalysisOptions): LiveAnalysis {
         case 'started':
           info = reply;
           frameRate = reply.frameRate;
-          hold = detector.scanEvery / frameRate;
+          hold = (2 * detector.step) / frameRate;
+          backfill = detector.scanEvery / frameRate;
           return;
         case 'sightings':
           for (const { id, points } of reply.added) {
@@ -92,14 +104,17 @@ export function startFaceAnalysis(options: AnalysisOptions): LiveAnalysis {
             if (track) track.points.push(...points);
             else tracks.set(id, { id, points: [...points] });
           }
-          // Tracks are final up to where no later scan can still start one or bridge a gap.
-          frontier = reply.t - Math.max(hold, detector.maxGap);
+          for (const { id, points } of reply.earlier) tracks.get(id)?.points.unshift(...points);
+          // Tracks are final up to where no later scan can still start one (and look back for it)
+          // or bridge a gap.
+          frontier = reply.t - Math.max(hold, detector.maxGap, backfill) - 0.1;
           wake();
           return;
         case 'progress':
           options.onProgress?.(progress(reply.done, info?.frames ?? 0));
           return;
         case 'done':
+          stats = reply.stats;
           options.onProgress?.(progress(reply.frames, reply.frames));
           return stop(null, reply.frames);
         case 'cancelled':
@@ -123,6 +138,9 @@ export function startFaceAnalysis(options: AnalysisOptions): LiveAnalysis {
     tracks,
     get hold() {
       return hold;
+    },
+    get stats() {
+      return stats;
     },
     reached(t) {
       if (finished || t <= frontier) return Promise.resolve();

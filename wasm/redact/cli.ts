@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright';
 import { build } from 'vite';
 import { faceModel } from '../face-model/vite-plugin.ts';
+import { DEFAULT_DETECTOR } from './detector-protocol.ts';
 import type { HeadlessJob, HeadlessReport, HeadlessResult } from './headless/protocol.ts';
 import { AUDIO_MODES, emptyRecipe, MASK_STYLES, type AudioMode, type MaskStyleKind, type RedactionRecipe } from './recipe.ts';
 
@@ -34,9 +35,10 @@ Redacts a video with the same in-browser pipeline as the redaction studio (headl
   --tone <from-to>       replace the audio with a 1 kHz tone between two times (repeatable)
   --remove-audio         leave the audio track out
   --analysis <file.json> write the faces found (tracks) as JSON
-  --min-face <pixels>    smallest face to look for (default 24)
-  --step <frames>        detect every this many frames (default 3)
-  --scan-every <frames>  frames over which one full scan for new faces is spread (default 30)
+  --min-face <pixels>    smallest face to look for (default ${DEFAULT_DETECTOR.minFace})
+  --step <frames>        detect every this many frames (default ${DEFAULT_DETECTOR.step})
+  --scan-every <frames>  frames over which one full scan for new faces is spread, and how far
+                         back a face found late is followed (default ${DEFAULT_DETECTOR.scanEvery})
   --quiet                no progress line
   --help                 this text
 
@@ -131,9 +133,9 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     ranges,
     removeAudio: values['remove-audio'] ?? false,
     analysis: values.analysis,
-    minFace: number('min-face', values['min-face'], 24, 8, 4096),
-    step: number('step', values.step, 3, 1, 300),
-    scanEvery: number('scan-every', values['scan-every'], 30, 1, 3000),
+    minFace: number('min-face', values['min-face'], DEFAULT_DETECTOR.minFace, 8, 4096),
+    step: number('step', values.step, DEFAULT_DETECTOR.step, 1, 300),
+    scanEvery: number('scan-every', values['scan-every'], DEFAULT_DETECTOR.scanEvery, 1, 3000),
     quiet: values.quiet ?? false,
   };
 }
@@ -285,6 +287,7 @@ export async function redact(options: CliOptions, log: (line: string) => void = 
   try {
     const page = await browser.newPage();
     page.on('pageerror', (error) => settle.reject(error));
+    page.on('console', (message) => { if (process.env['REDACT_DEBUG']) console.error(`page: ${message.text()}`); });
     await page.goto(`http://127.0.0.1:${port}/`);
     const result = await finished;
     if (options.analysis && result.analysis) {

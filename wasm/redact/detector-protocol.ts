@@ -8,7 +8,11 @@ export interface DetectorOptions {
   step: number;
   /** A full tiled scan for new faces is spread over this many frames. */
   scanEvery: number;
+  /** Detections at least this sure continue tracks in the first matching pass. */
   highScore: number;
+  /** A new face is only tracked when a closer look scores it at least this. */
+  confirmScore: number;
+  /** Weaker detections are ignored. */
   lowScore: number;
   /** Seconds a face may go unseen before its track ends. */
   maxGap: number;
@@ -16,9 +20,10 @@ export interface DetectorOptions {
 
 export const DEFAULT_DETECTOR: DetectorOptions = {
   minFace: 24,
-  step: 3,
-  scanEvery: 30,
+  step: 4,
+  scanEvery: 60,
   highScore: 0.45,
+  confirmScore: 0.7,
   lowScore: 0.15,
   maxGap: 1.5,
 };
@@ -34,9 +39,23 @@ export type WorkerRequest =
     }
   | { type: 'cancel' };
 
+/** What detection cost: detector calls and the time spent reading pixels and detecting. */
+export interface DetectorStats {
+  calls: number;
+  detectionFrames: number;
+  seconds: number;
+}
+
 export type WorkerReply =
   | { type: 'started'; width: number; height: number; frames: number; frameRate: number; duration: number }
-  | { type: 'sightings'; t: number; added: Array<{ id: string; points: TrackPoint[] }> }
+  | {
+      type: 'sightings';
+      t: number;
+      /** New sightings after each track's last. */
+      added: Array<{ id: string; points: TrackPoint[] }>;
+      /** Sightings before a new track's first, found by looking back (at most `backfill` seconds). */
+      earlier: Array<{ id: string; points: TrackPoint[] }>;
+    }
   | { type: 'progress'; done: number; t: number }
-  | { type: 'done' | 'cancelled'; frames: number }
+  | { type: 'done' | 'cancelled'; frames: number; stats: DetectorStats }
   | { type: 'error'; message: string };

@@ -6,10 +6,12 @@
 // renderer can follow a few seconds behind.
 import { FaceDetector } from '@mediapipe/tasks-vision';
 import { ALL_FORMATS, BlobSource, Input, UrlSource, VideoSampleSink, type VideoSample } from 'mediabunny';
-import type { Box, TrackPoint } from './recipe.ts';
+import { isFrameFormat, type FrameBuffer } from './raster.ts';
+import { readRegion } from './sampling.ts';
+import type { Box, FaceTrack, TrackPoint } from './recipe.ts';
 import { scanTiles, tilesForFrame, MODEL_INPUT, type Tile } from './tiles.ts';
-import { FaceTracker, suppress, type Detection } from './tracker.ts';
-import type { WorkerReply, WorkerRequest } from './detector-protocol.ts';
+import { bufferedIou, coverage, FaceTracker, iou, suppress, type Detection } from './tracker.ts';
+import type { DetectorStats, WorkerReply, WorkerRequest } from './detector-protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -17,6 +19,10 @@ declare const self: DedicatedWorkerGlobalScope;
 const CROP_FACTOR = 2.6;
 /** Crops around known faces share one detector call, 2×2 in its input. */
 const MOSAIC = 2;
+/** Candidates for new faces looked at again per detection frame, strongest first. */
+const MOST_CANDIDATES = 16;
+/** Memory for recent frames kept for looking back. */
+const RECENT_BYTES = 64 * 1024 * 1024;
 
 let cancelled = false;
 
@@ -58,17 +64,19 @@ async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<
     // also what the renderer paints on.
     const width = await track.getCodedWidth();
     const height = await track.getCodedHeight();
-    const stats = await track.computePacketStats();
+    const packets = await track.computePacketStats();
     const duration = await track.computeDuration();
-    const frames = stats.packetCount;
-    const frameRate = stats.averagePacketRate || 30;
+    const frames = packets.packetCount;
+    const frameRate = packets.averagePacketRate || 30;
     post({ type: 'started', width, height, frames, frameRate, duration });
 
     const tiles = scanTiles(width, height, options.minFace);
     const tracker = new FaceTracker({ highScore: options.highScore, lowScore: options.lowScore, maxGap: options.maxGap });
-    const canvas = new OffscreenCanvas(MODEL_INPUT, MODEL_INPUT);
-    const context = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
-    if (!context) throw new Error('no 2D canvas in this worker');
+    const reader = new FrameReader();
+    const recent = new RecentFrames(options.scanEvery / frameRate);
+    // A pattern that looked like a face once will look like one at the next scan too: do not
+    // look again closer for as long as a full scan takes.
+    const rejected = new Rejections(options.scanEvery / frameRate);
     const posted = new Map<string, number>();
     const sink = new VideoSampleSink(track);
     let index = 0;
@@ -81,25 +89,44 @@ async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<
       const t = sample.timestamp;
       try {
         const scan = tilesForFrame(tiles, index, options);
-        const crops = index % options.step === 0 ? tracker.predictions(t) : [];
+        const crops = index % options.step === 0 ? tracker.predictions(t).map((p) => p.box) : [];
         if (scan.length > 0 || crops.length > 0) {
+          const started = performance.now();
+          const frame = await reader.read(sample);
           const detections: Detection[] = [];
-          for (const tile of scan) detections.push(...detectTile(detector, context, sample, tile, width, height));
-          for (let i = 0; i < crops.length; i += MOSAIC * MOSAIC) {
-            detections.push(
-              ...detectMosaic(detector, context, sample, crops.slice(i, i + MOSAIC * MOSAIC), width, height),
-            );
-          }
-          tracker.update(t, suppress(detections));
+          for (const tile of scan) detections.push(...detectTile(detector, reader, frame, tile));
+          detections.push(...detectAround(detector, reader, frame, crops));
+          const candidates = tracker.update(t, suppress(detections));
+          // Look again, closer, at what no track took: the detector is surer of a face that fills
+          // a good part of its input, and patterns that fooled it from afar rarely survive this.
+          const fresh = rejected.filter(t, candidates).slice(0, MOST_CANDIDATES);
+          const closer = suppress(detectAround(detector, reader, frame, fresh.map((c) => c.box)));
+          const confirmed = closer.filter((d) => d.score >= options.confirmScore);
+          const born = tracker.start(confirmed);
+          const earlier = born.length > 0 ? lookBack(detector, reader, recent, born) : [];
+          rejected.add(
+            t,
+            fresh.filter((c) => !confirmed.some((d) => iou(d.box, c.box) > 0.2 || coverage(c.box, d.box) > 0.5)),
+          );
+          stats.seconds += (performance.now() - started) / 1000;
+          stats.detectionFrames++;
+          for (const { track, points } of earlier) tracker.prepend(track, points);
           const added: Array<{ id: string; points: TrackPoint[] }> = [];
           for (const face of tracker.tracks) {
-            const from = posted.get(face.id) ?? 0;
+            const prepended = earlier.find((e) => e.track === face)?.points.length ?? 0;
+            const from = (posted.get(face.id) ?? 0) + prepended;
             if (face.points.length > from) {
               added.push({ id: face.id, points: face.points.slice(from) });
-              posted.set(face.id, face.points.length);
             }
+            posted.set(face.id, face.points.length);
           }
-          post({ type: 'sightings', t, added });
+          post({
+            type: 'sightings',
+            t,
+            added,
+            earlier: earlier.map(({ track, points }) => ({ id: track.id, points })),
+          });
+          recent.keep(t, frame);
         }
       } finally {
         sample.close();
@@ -111,106 +138,186 @@ async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<
         post({ type: 'progress', done: index, t });
       }
     }
-    post({ type: cancelled ? 'cancelled' : 'done', frames: index });
+    post({ type: cancelled ? 'cancelled' : 'done', frames: index, stats });
   } finally {
     detector.close();
     input.dispose();
   }
 }
 
-/** Draws a frame region into the detector's input, letterboxed; returns how to map boxes back. */
-function readRegion(
-  context: OffscreenCanvasRenderingContext2D,
-  sample: VideoSample,
-  region: Tile,
-  into: { x: number; y: number; size: number },
-): { scale: number; dx: number; dy: number } {
-  const scale = into.size / Math.max(region.w, region.h);
-  const dw = region.w * scale;
-  const dh = region.h * scale;
-  const dx = into.x + (into.size - dw) / 2;
-  const dy = into.y + (into.size - dh) / 2;
-  sample.draw(context, region.x, region.y, region.w, region.h, dx, dy, dw, dh);
-  return { scale, dx, dy };
+const stats: DetectorStats = { calls: 0, detectionFrames: 0, seconds: 0 };
+
+/**
+ * Copies of the last few seconds of detection frames, for looking back when a face is found late.
+ * At most RECENT_BYTES (about 45 frames of 720p, 20 of 1080p): older ones go first.
+ */
+class RecentFrames {
+  #frames: Array<{ t: number; frame: FrameBuffer }> = [];
+  #spare: Uint8Array[] = [];
+  constructor(readonly seconds: number) {}
+
+  keep(t: number, frame: FrameBuffer): void {
+    const size = frame.data.byteLength;
+    let copy = this.#spare.pop();
+    if (!copy || copy.byteLength !== size) copy = new Uint8Array(size);
+    copy.set(frame.data);
+    this.#frames.push({ t, frame: { ...frame, data: copy } });
+    while (
+      this.#frames.length > 0 &&
+      (t - this.#frames[0]!.t > this.seconds || this.#frames.length * size > RECENT_BYTES)
+    ) {
+      this.#spare.push(this.#frames.shift()!.frame.data);
+    }
+  }
+
+  /** Newest first. */
+  newestFirst(): Array<{ t: number; frame: FrameBuffer }> {
+    return [...this.#frames].reverse();
+  }
+}
+
+/**
+ * Follows new tracks back through the recent frames (a crop around where each was, frame by
+ * frame backwards) until the face is lost twice running, so a face found late is masked from when
+ * it was first visible. Returns the earlier sightings per track, earliest first.
+ */
+function lookBack(
+  detector: FaceDetector,
+  reader: FrameReader,
+  recent: RecentFrames,
+  tracks: readonly FaceTrack[],
+): Array<{ track: FaceTrack; points: TrackPoint[] }> {
+  const state = tracks.map((track) => ({ track, box: track.points[0]!.box, misses: 0, points: [] as TrackPoint[] }));
+  for (const { t, frame } of recent.newestFirst()) {
+    const following = state.filter((s) => s.misses < 2);
+    if (following.length === 0) break;
+    const found = detectAround(
+      detector,
+      reader,
+      frame,
+      following.map((s) => s.box),
+    );
+    for (const s of following) {
+      const best = found
+        .filter((d) => bufferedIou(d.box, s.box) >= 0.2)
+        .sort((a, b) => bufferedIou(b.box, s.box) - bufferedIou(a.box, s.box))[0];
+      if (!best) {
+        s.misses++;
+        continue;
+      }
+      s.misses = 0;
+      s.box = best.box;
+      s.points.unshift({ t, box: best.box, score: best.score });
+    }
+  }
+  return state.filter((s) => s.points.length > 0).map(({ track, points }) => ({ track, points }));
+}
+
+/** Candidates a closer look did not confirm, remembered for a while. */
+class Rejections {
+  #entries: Array<{ t: number; box: Box }> = [];
+  constructor(readonly seconds: number) {}
+
+  filter(t: number, candidates: readonly Detection[]): Detection[] {
+    this.#entries = this.#entries.filter((entry) => t - entry.t < this.seconds);
+    return candidates.filter((c) => !this.#entries.some((entry) => iou(entry.box, c.box) > 0.3));
+  }
+
+  add(t: number, candidates: readonly Detection[]): void {
+    for (const candidate of candidates) this.#entries.push({ t, box: candidate.box });
+  }
+}
+
+/** The pixels of frames being detected on, and the detector's 128×128 RGBA input. */
+class FrameReader {
+  #buffer = new Uint8Array(0);
+  readonly input = new ImageData(MODEL_INPUT, MODEL_INPUT);
+
+  /** The sample's pixels in its decoder's format (or RGBA when that is one we do not read). */
+  async read(sample: VideoSample): Promise<FrameBuffer> {
+    const frame = sample.toVideoFrame();
+    try {
+      const { width, height } = frame.visibleRect ?? { width: frame.codedWidth, height: frame.codedHeight };
+      const format = isFrameFormat(frame.format) ? frame.format : 'RGBA';
+      const copyOptions: VideoFrameCopyToOptions = format === frame.format ? {} : { format: 'RGBA' };
+      const size = frame.allocationSize(copyOptions);
+      if (this.#buffer.byteLength < size) this.#buffer = new Uint8Array(size);
+      const layout = await frame.copyTo(this.#buffer, copyOptions);
+      return { format, width, height, data: this.#buffer, layout };
+    } finally {
+      frame.close();
+    }
+  }
+
+  clear(): void {
+    this.input.data.fill(0);
+  }
 }
 
 function toFrameBox(
   box: { originX: number; originY: number; width: number; height: number },
   region: Tile,
   mapping: { scale: number; dx: number; dy: number },
-  width: number,
-  height: number,
+  frame: FrameBuffer,
 ): Box {
   const x = region.x + (box.originX - mapping.dx) / mapping.scale;
   const y = region.y + (box.originY - mapping.dy) / mapping.scale;
-  return { x: x / width, y: y / height, w: box.width / mapping.scale / width, h: box.height / mapping.scale / height };
+  return {
+    x: x / frame.width,
+    y: y / frame.height,
+    w: box.width / mapping.scale / frame.width,
+    h: box.height / mapping.scale / frame.height,
+  };
 }
 
-function detectTile(
-  detector: FaceDetector,
-  context: OffscreenCanvasRenderingContext2D,
-  sample: VideoSample,
-  tile: Tile,
-  width: number,
-  height: number,
-): Detection[] {
-  context.fillStyle = '#000';
-  context.fillRect(0, 0, MODEL_INPUT, MODEL_INPUT);
-  const mapping = readRegion(context, sample, tile, { x: 0, y: 0, size: MODEL_INPUT });
-  const result = detector.detect(context.getImageData(0, 0, MODEL_INPUT, MODEL_INPUT));
+function detectTile(detector: FaceDetector, reader: FrameReader, frame: FrameBuffer, tile: Tile): Detection[] {
+  reader.clear();
+  const mapping = readRegion(frame, tile, reader.input.data, MODEL_INPUT, { x: 0, y: 0, size: MODEL_INPUT });
   const found: Detection[] = [];
-  for (const detection of result.detections) {
+  stats.calls++;
+  for (const detection of detector.detect(reader.input).detections) {
     const box = detection.boundingBox;
     if (!box) continue;
-    found.push({ box: toFrameBox(box, tile, mapping, width, height), score: detection.categories[0]?.score ?? 0 });
+    found.push({ box: toFrameBox(box, tile, mapping, frame), score: detection.categories[0]?.score ?? 0 });
   }
   return found;
 }
 
-/** Up to four crops around predicted faces in one call, each in its own quarter of the input. */
-function detectMosaic(
-  detector: FaceDetector,
-  context: OffscreenCanvasRenderingContext2D,
-  sample: VideoSample,
-  predictions: ReadonlyArray<{ box: Box }>,
-  width: number,
-  height: number,
-): Detection[] {
-  const cell = MODEL_INPUT / MOSAIC;
-  context.fillStyle = '#000';
-  context.fillRect(0, 0, MODEL_INPUT, MODEL_INPUT);
-  const placed = predictions.map((prediction, i) => {
-    const box = prediction.box;
-    const side = Math.min(
-      Math.max(48, CROP_FACTOR * Math.max(box.w * width, box.h * height)),
-      Math.min(width, height),
-    );
-    const cx = (box.x + box.w / 2) * width;
-    const cy = (box.y + box.h / 2) * height;
-    const region: Tile = {
-      x: Math.round(Math.min(Math.max(0, cx - side / 2), width - side)),
-      y: Math.round(Math.min(Math.max(0, cy - side / 2), height - side)),
-      w: Math.round(side),
-      h: Math.round(side),
-    };
-    const into = { x: (i % MOSAIC) * cell, y: Math.floor(i / MOSAIC) * cell, size: cell };
-    return { region, into, mapping: readRegion(context, sample, region, into) };
-  });
-  const result = detector.detect(context.getImageData(0, 0, MODEL_INPUT, MODEL_INPUT));
+/**
+ * Detects on crops around the given boxes (known faces, or candidates to confirm), four to a call,
+ * each crop in its own quarter of the input with the face at about a third of it.
+ */
+function detectAround(detector: FaceDetector, reader: FrameReader, frame: FrameBuffer, boxes: readonly Box[]): Detection[] {
   const found: Detection[] = [];
-  for (const detection of result.detections) {
-    const box = detection.boundingBox;
-    if (!box) continue;
-    const cx = box.originX + box.width / 2;
-    const cy = box.originY + box.height / 2;
-    const home = placed.find(
-      ({ into }) => cx >= into.x && cx < into.x + into.size && cy >= into.y && cy < into.y + into.size,
-    );
-    if (!home) continue;
-    found.push({
-      box: toFrameBox(box, home.region, home.mapping, width, height),
-      score: detection.categories[0]?.score ?? 0,
+  const cell = MODEL_INPUT / MOSAIC;
+  const { width, height } = frame;
+  for (let first = 0; first < boxes.length; first += MOSAIC * MOSAIC) {
+    reader.clear();
+    const placed = boxes.slice(first, first + MOSAIC * MOSAIC).map((box, i) => {
+      const side = Math.min(Math.max(48, CROP_FACTOR * Math.max(box.w * width, box.h * height)), Math.min(width, height));
+      const cx = (box.x + box.w / 2) * width;
+      const cy = (box.y + box.h / 2) * height;
+      const region: Tile = {
+        x: Math.round(Math.min(Math.max(0, cx - side / 2), width - side)),
+        y: Math.round(Math.min(Math.max(0, cy - side / 2), height - side)),
+        w: Math.round(side),
+        h: Math.round(side),
+      };
+      const into = { x: (i % MOSAIC) * cell, y: Math.floor(i / MOSAIC) * cell, size: cell };
+      return { region, into, mapping: readRegion(frame, region, reader.input.data, MODEL_INPUT, into) };
     });
+    stats.calls++;
+    for (const detection of detector.detect(reader.input).detections) {
+      const box = detection.boundingBox;
+      if (!box) continue;
+      const cx = box.originX + box.width / 2;
+      const cy = box.originY + box.height / 2;
+      const home = placed.find(
+        ({ into }) => cx >= into.x && cx < into.x + into.size && cy >= into.y && cy < into.y + into.size,
+      );
+      if (!home) continue;
+      found.push({ box: toFrameBox(box, home.region, home.mapping, frame), score: detection.categories[0]?.score ?? 0 });
+    }
   }
   return found;
 }

@@ -161,68 +161,107 @@ function paintPlane(
   style: MaskStyle,
 ): void {
   const { subX, subY, components: n, stride, offset } = plane;
-  // The plane samples whose centres fall in the rectangle.
+  // The plane samples whose centres fall in the rectangle, and which of them are inside the shape
+  // (the shape is sampled at each plane sample's centre).
   const px0 = Math.floor(x0 / subX);
   const py0 = Math.floor(y0 / subY);
-  const px1 = Math.ceil((x0 + w) / subX);
-  const py1 = Math.ceil((y0 + h) / subY);
-  const insideAt = (px: number, py: number) => {
-    const fx = Math.min(w - 1, Math.max(0, Math.floor((px + 0.5) * subX) - x0));
-    const fy = Math.min(h - 1, Math.max(0, Math.floor((py + 0.5) * subY) - y0));
-    return inside[fy * w + fx] === 1;
-  };
+  const pw = Math.ceil((x0 + w) / subX) - px0;
+  const ph = Math.ceil((y0 + h) / subY) - py0;
+  let mask = inside;
+  if (subX !== 1 || subY !== 1) {
+    mask = new Uint8Array(pw * ph);
+    const columns = new Int32Array(pw);
+    for (let i = 0; i < pw; i++) columns[i] = Math.min(w - 1, Math.max(0, Math.floor((px0 + i + 0.5) * subX) - x0));
+    for (let j = 0; j < ph; j++) {
+      const row = Math.min(h - 1, Math.max(0, Math.floor((py0 + j + 0.5) * subY) - y0)) * w;
+      for (let i = 0; i < pw; i++) mask[j * pw + i] = inside[row + columns[i]!]!;
+    }
+  }
   if (style.kind === 'fill') {
-    for (let py = py0; py < py1; py++) {
-      for (let px = px0; px < px1; px++) {
-        if (!insideAt(px, py)) continue;
-        const at = offset + py * stride + px * n;
-        for (let c = 0; c < n; c++) data[at + c] = plane.fill[c]!;
+    for (let j = 0; j < ph; j++) {
+      const base = offset + (py0 + j) * stride + px0 * n;
+      for (let i = 0; i < pw; i++) {
+        if (mask[j * pw + i] === 0) continue;
+        for (let c = 0; c < n; c++) data[base + i * n + c] = plane.fill[c]!;
       }
     }
     return;
   }
   const b = Math.max(1, Math.round(block / subX));
-  const pw = px1 - px0;
-  const ph = py1 - py0;
   const gw = Math.ceil(pw / b);
   const gh = Math.ceil(ph / b);
-  const sums = new Float64Array(gw * gh * n);
+  // Block averages, per component, from a sparse grid of samples (at least 4×4 per block): the
+  // averages only need to be representative, and reading every pixel doubled the cost.
+  const means = new Float32Array(gw * gh * n);
   const counts = new Uint32Array(gw * gh);
-  for (let py = py0; py < py1; py++) {
-    const gy = Math.floor((py - py0) / b);
-    for (let px = px0; px < px1; px++) {
-      const cell = gy * gw + Math.floor((px - px0) / b);
-      const at = offset + py * stride + px * n;
-      for (let c = 0; c < n; c++) sums[cell * n + c]! += data[at + c]!;
+  const skip = Math.max(1, Math.floor(b / 4));
+  const cellOf = new Int32Array(pw);
+  for (let i = 0; i < pw; i++) cellOf[i] = (i / b) | 0;
+  for (let j = skip >> 1; j < ph; j += skip) {
+    const base = offset + (py0 + j) * stride + px0 * n;
+    const cellRow = ((j / b) | 0) * gw;
+    for (let i = skip >> 1; i < pw; i += skip) {
+      const cell = cellRow + cellOf[i]!;
       counts[cell]!++;
+      if (n === 1) means[cell]! += data[base + i]!;
+      else for (let c = 0; c < n; c++) means[cell * n + c]! += data[base + i * n + c]!;
     }
   }
   for (let cell = 0; cell < gw * gh; cell++) {
     const count = counts[cell]! || 1;
-    for (let c = 0; c < n; c++) sums[cell * n + c] = sums[cell * n + c]! / count;
+    for (let c = 0; c < n; c++) means[cell * n + c]! /= count;
   }
-  for (let py = py0; py < py1; py++) {
-    for (let px = px0; px < px1; px++) {
-      if (!insideAt(px, py)) continue;
-      const at = offset + py * stride + px * n;
-      if (style.kind === 'pixelate') {
-        const cell = Math.floor((py - py0) / b) * gw + Math.floor((px - px0) / b);
-        for (let c = 0; c < n; c++) data[at + c] = sums[cell * n + c]!;
-        continue;
+  if (style.kind === 'pixelate') {
+    for (let j = 0; j < ph; j++) {
+      const base = offset + (py0 + j) * stride + px0 * n;
+      const cellRow = ((j / b) | 0) * gw;
+      for (let i = 0; i < pw; i++) {
+        if (mask[j * pw + i] === 0) continue;
+        const cell = cellRow + cellOf[i]!;
+        for (let c = 0; c < n; c++) data[base + i * n + c] = means[cell * n + c]!;
       }
-      // Blur: bilinear between the centres of the four nearest blocks.
-      const fx = Math.min(gw - 1, Math.max(0, (px - px0 + 0.5) / b - 0.5));
-      const fy = Math.min(gh - 1, Math.max(0, (py - py0 + 0.5) / b - 0.5));
-      const ix = Math.floor(fx);
-      const iy = Math.floor(fy);
-      const jx = Math.min(gw - 1, ix + 1);
-      const jy = Math.min(gh - 1, iy + 1);
-      const kx = fx - ix;
-      const ky = fy - iy;
+    }
+    return;
+  }
+  // Blur: bilinear between the centres of the four nearest blocks; weights per column and row
+  // worked out once.
+  const left = new Int32Array(pw);
+  const right = new Int32Array(pw);
+  const across = new Float32Array(pw);
+  for (let i = 0; i < pw; i++) {
+    const f = Math.min(gw - 1, Math.max(0, (i + 0.5) / b - 0.5));
+    left[i] = Math.floor(f);
+    right[i] = Math.min(gw - 1, left[i]! + 1);
+    across[i] = f - left[i]!;
+  }
+  for (let j = 0; j < ph; j++) {
+    const f = Math.min(gh - 1, Math.max(0, (j + 0.5) / b - 0.5));
+    const top = Math.floor(f) * gw;
+    const bottom = Math.min(gh - 1, Math.floor(f) + 1) * gw;
+    const down = f - Math.floor(f);
+    const base = offset + (py0 + j) * stride + px0 * n;
+    const maskRow = j * pw;
+    if (n === 1) {
+      for (let i = 0; i < pw; i++) {
+        if (mask[maskRow + i] === 0) continue;
+        const k = across[i]!;
+        const upper = means[top + left[i]!]! * (1 - k) + means[top + right[i]!]! * k;
+        const lower = means[bottom + left[i]!]! * (1 - k) + means[bottom + right[i]!]! * k;
+        data[base + i] = upper + (lower - upper) * down;
+      }
+      continue;
+    }
+    for (let i = 0; i < pw; i++) {
+      if (mask[maskRow + i] === 0) continue;
+      const k = across[i]!;
+      const a0 = (top + left[i]!) * n;
+      const a1 = (top + right[i]!) * n;
+      const b0 = (bottom + left[i]!) * n;
+      const b1 = (bottom + right[i]!) * n;
       for (let c = 0; c < n; c++) {
-        const top = sums[(iy * gw + ix) * n + c]! * (1 - kx) + sums[(iy * gw + jx) * n + c]! * kx;
-        const bottom = sums[(jy * gw + ix) * n + c]! * (1 - kx) + sums[(jy * gw + jx) * n + c]! * kx;
-        data[at + c] = top * (1 - ky) + bottom * ky;
+        const upper = means[a0 + c]! + (means[a1 + c]! - means[a0 + c]!) * k;
+        const lower = means[b0 + c]! + (means[b1 + c]! - means[b0 + c]!) * k;
+        data[base + i * n + c] = upper + (lower - upper) * down;
       }
     }
   }

@@ -3,8 +3,9 @@
 // Each detection frame, every live track's box is predicted at that time (constant velocity from
 // its last two sightings). Confident detections are matched to predictions first, by overlap
 // (IoU); the remaining tracks then get a second chance with the weak detections — a face turning
-// away or blurred by motion scores low, and dropping those would break its track. Confident
-// detections left over start new tracks; weak ones left over are discarded. A track missing for
+// away or blurred by motion scores low, and dropping those would break its track. What is left
+// over is returned as candidates; the caller confirms them (detection-worker.ts looks again, closer)
+// before starting tracks with them. A track missing for
 // longer than `maxGap` seconds ends. Points are only ever appended, in time order, so a reader can
 // use a track while it is still growing (the renderer does, a few seconds behind the detector).
 import type { Box, FaceTrack, TrackPoint } from './recipe.ts';
@@ -20,7 +21,7 @@ export interface TrackerOptions {
   highScore: number;
   /** Weaker detections are only used to continue tracks. */
   lowScore: number;
-  /** Overlap needed to match a prediction, first pass and second pass. */
+  /** Overlap (buffered IoU) needed to match a prediction, first pass and second pass. */
   matchIou: number;
   lowMatchIou: number;
   /** Seconds a track may go unseen before it ends. */
@@ -41,6 +42,15 @@ export function iou(a: Box, b: Box): number {
   if (w <= 0 || h <= 0) return 0;
   const overlap = w * h;
   return overlap / (a.w * a.h + b.w * b.h - overlap);
+}
+
+/**
+ * IoU of the two boxes each grown twofold about its centre ("buffered" IoU): a small face moving
+ * fast can be clear of where its track predicted it and still be the same face.
+ */
+export function bufferedIou(a: Box, b: Box): number {
+  const grow = (box: Box) => ({ x: box.x - box.w / 2, y: box.y - box.h / 2, w: box.w * 2, h: box.h * 2 });
+  return iou(grow(a), grow(b));
 }
 
 /** Share of `inner` covered by `outer`. */
@@ -96,8 +106,12 @@ export class FaceTracker {
     return this.#live.map(({ track }) => ({ id: track.id, box: predict(track, t) }));
   }
 
-  /** Adds the detections of one frame (time `t`, later than the previous call). */
-  update(t: number, detections: readonly Detection[]): void {
+  /**
+   * Continues tracks with the detections of one frame (time `t`, later than the previous call).
+   * Returns the detections no track took, strongest first: candidates for new tracks, which the
+   * caller confirms (or not) and passes to `start`.
+   */
+  update(t: number, detections: readonly Detection[]): Detection[] {
     if (t <= this.#time) throw new RangeError(`detections must come in time order (${t} after ${this.#time})`);
     this.#time = t;
     const options = this.#options;
@@ -105,7 +119,6 @@ export class FaceTracker {
     const high = detections.filter((d) => d.score >= options.highScore);
     const low = detections.filter((d) => d.score >= options.lowScore && d.score < options.highScore);
     const predicted = this.#live.map((live) => ({ live, box: predict(live.track, t) }));
-
     const used = new Set<Detection>();
     const sighting = (live: LiveTrack, detection: Detection) => {
       live.track.points.push({ t, box: detection.box, score: detection.score });
@@ -113,12 +126,42 @@ export class FaceTracker {
     };
     const unmatchedTracks = match(predicted, high, options.matchIou, used, sighting);
     match(unmatchedTracks, low, options.lowMatchIou, used, sighting);
-    for (const detection of high) {
-      if (used.has(detection)) continue;
+    return detections
+      .filter((d) => !used.has(d) && d.score >= options.lowScore)
+      .sort((a, b) => b.score - a.score);
+  }
+
+  /**
+   * Starts a track at each detection (made at the time of the last `update`), unless it is a face
+   * a live track already has (seen again from another tile or crop).
+   */
+  start(detections: readonly Detection[]): FaceTrack[] {
+    const t = this.#time;
+    const started: FaceTrack[] = [];
+    for (const detection of detections) {
+      const taken = this.#live.some(({ track }) => {
+        const box = predict(track, t);
+        return iou(box, detection.box) > 0.2 || coverage(detection.box, box) > 0.5 || coverage(box, detection.box) > 0.5;
+      });
+      if (taken) continue;
       const track: FaceTrack = { id: `t${this.#next++}`, points: [{ t, box: detection.box, score: detection.score }] };
       this.#tracks.push(track);
       this.#live.push({ track, lastSeen: t });
+      started.push(track);
     }
+    return started;
+  }
+
+  /**
+   * Adds sightings before a track's first (found by looking back through recent frames once the
+   * track was found), earliest first.
+   */
+  prepend(track: FaceTrack, points: readonly TrackPoint[]): void {
+    const first = track.points[0];
+    if (points.some((point, i) => (first && point.t >= first.t) || (i > 0 && point.t <= points[i - 1]!.t))) {
+      throw new RangeError('earlier sightings must come before the track, in time order');
+    }
+    track.points.unshift(...points);
   }
 }
 
@@ -134,7 +177,7 @@ function match(
   predicted.forEach((prediction, p) => {
     detections.forEach((detection, d) => {
       if (used.has(detection)) return;
-      const overlap = iou(prediction.box, detection.box);
+      const overlap = bufferedIou(prediction.box, detection.box);
       if (overlap >= threshold) pairs.push({ p, d, overlap });
     });
   });

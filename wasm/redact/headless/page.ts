@@ -41,7 +41,7 @@ async function run(): Promise<void> {
   const analysis = live ? await live.result : undefined;
   await report({
     type: 'done',
-    result: { ...result, seconds: (performance.now() - started) / 1000, analysis },
+    result: { ...result, seconds: (performance.now() - started) / 1000, analysis, detector: live?.stats },
   });
   status.textContent = 'Done';
 }

@@ -1,5 +1,5 @@
 // Browser-safe: what the command line (cli.ts) and the headless page (page.ts) say to each other.
-import type { DetectorOptions } from '../detector-protocol.ts';
+import type { DetectorOptions, DetectorStats } from '../detector-protocol.ts';
 import type { RedactionProgress } from '../progress.ts';
 import type { FaceAnalysis, RedactionRecipe } from '../recipe.ts';
 
@@ -18,6 +18,7 @@ export interface HeadlessResult {
   bytes: number;
   seconds: number;
   analysis?: FaceAnalysis;
+  detector?: DetectorStats;
 }
 
 export type HeadlessReport =
