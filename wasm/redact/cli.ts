@@ -4,7 +4,7 @@
 // output back through positional writes, and drives headless Chromium through it.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -284,6 +284,7 @@ export async function redact(options: CliOptions, log: (line: string) => void = 
       '--no-first-run',
     ],
   });
+  let completed = false;
   try {
     const page = await browser.newPage();
     page.on('pageerror', (error) => settle.reject(error));
@@ -293,11 +294,14 @@ export async function redact(options: CliOptions, log: (line: string) => void = 
     if (options.analysis && result.analysis) {
       await writeFile(options.analysis, JSON.stringify(result.analysis));
     }
+    completed = true;
     return result;
   } finally {
     await browser.close();
     await out.close();
     server.close();
+    // A half-written copy must not be mistaken for a redacted one.
+    if (!completed) await rm(options.output, { force: true });
   }
 }
 
