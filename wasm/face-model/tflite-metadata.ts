@@ -32,6 +32,12 @@ const MODEL_BUFFERS = 4;
 const MODEL_METADATA = 6;
 /** tflite.Buffer slots: data, then offset and size (data kept outside the FlatBuffer, > 2 GB models). */
 const BUFFER_OFFSET = 1;
+/** tflite.Model fields that are vectors of tables: operator codes, subgraphs, buffers, metadata, signatures. */
+const MODEL_TABLE_VECTORS = [1, 2, 4, 6, 7];
+const MODEL_SUBGRAPHS = 2;
+const MODEL_DESCRIPTION = 3;
+/** tflite.SubGraph fields that are vectors of tables: tensors and operators. */
+const SUBGRAPH_TABLE_VECTORS = [0, 3];
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -54,12 +60,20 @@ class FlatView {
     return this.view.getUint32(position, true);
   }
 
-  /** Position of the value of `slot` in the table at `table`, or null when the field is absent. */
-  field(table: number, slot: number): number | null {
+  /** The vtable of the table at `table`, both checked to lie inside the file. */
+  vtable(table: number): { vtable: number; vtableLength: number } {
     this.check(table, 4, 'a table');
     const vtable = table - this.view.getInt32(table, true);
     this.check(vtable, 4, 'a vtable');
     const vtableLength = this.view.getUint16(vtable, true);
+    this.check(vtable, vtableLength, 'a vtable');
+    this.check(table, this.view.getUint16(vtable + 2, true), 'a table');
+    return { vtable, vtableLength };
+  }
+
+  /** Position of the value of `slot` in the table at `table`, or null when the field is absent. */
+  field(table: number, slot: number): number | null {
+    const { vtable, vtableLength } = this.vtable(table);
     if (4 + slot * 2 + 2 > vtableLength) return null;
     const offset = this.view.getUint16(vtable + 4 + slot * 2, true);
     return offset === 0 ? null : table + offset;
@@ -136,6 +150,34 @@ export function readModel(bytes: Uint8Array): {
   };
 }
 
+/**
+ * Refuses a damaged model (most often a truncated download) rather than copying offsets that point
+ * past its end: the tables the root reaches, down to each subgraph's tensors and operators, and
+ * every buffer's bytes must lie inside the file.
+ */
+function checkModel(model: FlatView, root: number, contents: ReturnType<typeof readModel>): void {
+  const tables = (table: number, slot: number): number[] => {
+    const field = model.field(table, slot);
+    if (field === null) return [];
+    const { length, start } = model.vector(field);
+    return Array.from({ length }, (_, i) => {
+      const element = model.deref(start + i * 4);
+      model.vtable(element);
+      return element;
+    });
+  };
+  for (const slot of MODEL_TABLE_VECTORS) {
+    const list = tables(root, slot);
+    if (slot !== MODEL_SUBGRAPHS) continue;
+    for (const subgraph of list) {
+      for (const inner of SUBGRAPH_TABLE_VECTORS) tables(subgraph, inner);
+    }
+  }
+  const description = model.field(root, MODEL_DESCRIPTION);
+  if (description !== null) model.string(description);
+  for (let i = 0; i < contents.bufferCount; i++) contents.bufferData(i);
+}
+
 /** Appends little-endian values to a growing block whose first byte sits at `base` in the file. */
 class BlockWriter {
   #bytes = new Uint8Array(1024);
@@ -208,6 +250,7 @@ export function addTfliteMetadata(modelBytes: Uint8Array, metadata: Uint8Array):
   const model = new FlatView(modelBytes);
   const root = modelRoot(model);
   const existing = readModel(modelBytes);
+  checkModel(model, root, existing);
   if (existing.metadata.some((entry) => entry.name === METADATA_NAME)) {
     throw new InvalidModel('the model already has TFLite metadata');
   }
