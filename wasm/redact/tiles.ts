@@ -58,8 +58,9 @@ export function scanTiles(width: number, height: number, minFace: number): Tile[
       for (const x of starts(width, short, stride)) tiles.push({ x, y, w: short, h: short });
     }
   }
-  // The whole frame, letterboxed: faces larger than the squares handle.
-  if (width !== height || tiles.length === 0) tiles.push({ x: 0, y: 0, w: width, h: height });
+  // The whole frame, letterboxed: faces larger than the squares handle (in a square frame, larger
+  // than the last band's tiles handle).
+  tiles.push({ x: 0, y: 0, w: width, h: height });
   return tiles;
 }
 
