@@ -42,7 +42,8 @@ export function scanTiles(width: number, height: number, minFace: number): Tile[
   const tiles: Tile[] = [];
   let low = minFace;
   for (;;) {
-    const size = Math.round((MODEL_INPUT * low) / MODEL_MIN_FACE);
+    // Rounded down, so the band's smallest face is never shown under MODEL_MIN_FACE pixels.
+    const size = Math.floor((MODEL_INPUT * low) / MODEL_MIN_FACE);
     if (size >= short) break;
     const high = low * (low === minFace ? 2 : 2.8);
     const stride = size - Math.min(Math.ceil(high * 1.1), size - 1);
