@@ -137,6 +137,10 @@ export class FaceTracker {
    */
   start(detections: readonly Detection[]): FaceTrack[] {
     const t = this.#time;
+    // Before any update a track would start at -Infinity, which JSON stores as null.
+    if (t === -Infinity) {
+      throw new RangeError('start() takes detections made at an update(); there was none yet');
+    }
     const started: FaceTrack[] = [];
     for (const detection of detections) {
       const taken = this.#live.some(({ track }) => {
