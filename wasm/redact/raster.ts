@@ -188,18 +188,21 @@ function paintPlane(
     return;
   }
   const b = Math.max(1, Math.round(block / subX));
-  const gw = Math.ceil(pw / b);
-  const gh = Math.ceil(ph / b);
+  // A strip narrower than a block left at the far edge joins the block beside it: on its own, a
+  // block one pixel wide averages almost nothing (a corner pixel kept as it was), and one narrower
+  // than the sample spacing below got no samples at all (painted 0, black or green).
+  const gw = Math.max(1, Math.floor(pw / b));
+  const gh = Math.max(1, Math.floor(ph / b));
   // Block averages, per component, from a sparse grid of samples (at least 4×4 per block): the
   // averages only need to be representative, and reading every pixel doubled the cost.
   const means = new Float32Array(gw * gh * n);
   const counts = new Uint32Array(gw * gh);
   const skip = Math.max(1, Math.floor(b / 4));
   const cellOf = new Int32Array(pw);
-  for (let i = 0; i < pw; i++) cellOf[i] = (i / b) | 0;
+  for (let i = 0; i < pw; i++) cellOf[i] = Math.min(gw - 1, (i / b) | 0);
   for (let j = skip >> 1; j < ph; j += skip) {
     const base = offset + (py0 + j) * stride + px0 * n;
-    const cellRow = ((j / b) | 0) * gw;
+    const cellRow = Math.min(gh - 1, (j / b) | 0) * gw;
     for (let i = skip >> 1; i < pw; i += skip) {
       const cell = cellRow + cellOf[i]!;
       counts[cell]!++;
@@ -214,7 +217,7 @@ function paintPlane(
   if (style.kind === 'pixelate') {
     for (let j = 0; j < ph; j++) {
       const base = offset + (py0 + j) * stride + px0 * n;
-      const cellRow = ((j / b) | 0) * gw;
+      const cellRow = Math.min(gh - 1, (j / b) | 0) * gw;
       for (let i = 0; i < pw; i++) {
         if (mask[j * pw + i] === 0) continue;
         const cell = cellRow + cellOf[i]!;
