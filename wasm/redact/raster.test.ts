@@ -26,18 +26,6 @@ interface PlaneSpec {
 const PREFIX = 7;
 const SENTINEL = 0xab;
 
-/** A repeatable pseudo-random byte sequence (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % 256;
-  };
-}
-
 /**
  * A frame in `format` whose plane samples come from `value` (plane, column, row, component), with
  * padding after each row and the planes stored in reverse order after a few stray bytes, so a
@@ -137,10 +125,17 @@ function check(
   paddingUntouched(after, planes);
 }
 
-const noise = (seed: number) => {
-  const next = random(seed);
-  return () => next();
-};
+/** Texture: a repeatable byte for every sample, unrelated to its neighbours'. */
+const noise =
+  (seed: number) =>
+  (plane: number, x: number, y: number, c: number): number => {
+    let h =
+      Math.imul(x + 1, 73856093) ^
+      Math.imul(y + 1, 19349663) ^
+      Math.imul(plane * 4 + c + seed, 83492791);
+    h = Math.imul(h ^ (h >>> 13), 0x5bd1e995);
+    return (h ^ (h >>> 15)) & 0xff;
+  };
 
 const W = 64;
 const H = 48;
@@ -159,6 +154,30 @@ function paint(
   const before = { ...frame, data: frame.data.slice() };
   paintMasks(frame, masks, style);
   return { before, after: frame, planes };
+}
+
+/**
+ * Paints a rectangle of whole pixels and checks that nothing outside it changed (and, for a fill,
+ * that every sample wholly inside holds the colour).
+ */
+function paintRectangle(
+  format: FrameFormat,
+  rect: { x: number; y: number; w: number; h: number },
+  style: MaskStyle,
+  value?: (plane: number, x: number, y: number, c: number) => number,
+) {
+  const result = paint(
+    format,
+    [{ shape: 'rectangle', box: pixels(rect.x, rect.y, rect.w, rect.h) }],
+    style,
+    value,
+  );
+  check(result.before, result.after, result.planes, (p, x, y) => {
+    const place = where(result.planes[p]!, x, y, rect);
+    if (place === 'outside') return 'same';
+    return place === 'inside' && style.kind === 'fill' ? filled(format, p) : 'any';
+  });
+  return result;
 }
 
 /** A rectangle of whole pixels, as fractions of the W×H frame. */
@@ -205,15 +224,7 @@ for (const format of FORMATS) {
     () => {
       // Odd edges, so chroma samples straddle the rectangle's border.
       const rect = { x: 11, y: 7, w: 21, h: 15 };
-      const { before, after, planes } = paint(
-        format,
-        [{ shape: 'rectangle', box: pixels(rect.x, rect.y, rect.w, rect.h) }],
-        fill,
-      );
-      check(before, after, planes, (p, x, y) => {
-        const place = where(planes[p]!, x, y, rect);
-        return place === 'inside' ? filled(format, p) : place === 'outside' ? 'same' : 'any';
-      });
+      paintRectangle(format, rect, fill);
     },
   );
 }
@@ -222,11 +233,7 @@ filling(
   'paints the chroma of a block the rectangle covers only partly (a face never keeps its colour)',
   () => {
     const rect = { x: 11, y: 7, w: 21, h: 15 };
-    const { after, planes } = paint(
-      'I420',
-      [{ shape: 'rectangle', box: pixels(rect.x, rect.y, rect.w, rect.h) }],
-      fill,
-    );
+    const { after, planes } = paintRectangle('I420', rect, fill);
     // Chroma sample (5, 3) covers pixels 10-11 × 6-7, of which only (11, 7) is in the rectangle.
     assert.is(sample(after, planes[1]!, 5, 3), RED_YUV[1]);
     assert.is(sample(after, planes[2]!, 5, 3), RED_YUV[2]);
@@ -394,14 +401,7 @@ for (const format of ['I420', 'RGBA'] as const) {
     () => {
       const rect = { x: 8, y: 6, w: 40, h: 32 };
       const style: MaskStyle = { kind: 'pixelate', strength: 60, color: RED };
-      const { before, after, planes } = paint(
-        format,
-        [{ shape: 'rectangle', box: pixels(rect.x, rect.y, rect.w, rect.h) }],
-        style,
-      );
-      check(before, after, planes, (p, x, y) =>
-        where(planes[p]!, x, y, rect) === 'outside' ? 'same' : 'any',
-      );
+      const { before, after, planes } = paintRectangle(format, rect, style);
       const block = blockSize(rect.w, rect.h, style.strength);
       assert.ok(block >= 4, `block ${block}`);
       const luma = planes[0]!;
@@ -453,15 +453,7 @@ for (const format of FORMATS) {
   blurring(`leaves no fine detail inside a ${format} mask and changes nothing outside`, () => {
     const rect = { x: 8, y: 6, w: 40, h: 36 };
     const style: MaskStyle = { kind: 'blur', strength: 50, color: RED };
-    const { before, after, planes } = paint(
-      format,
-      [{ shape: 'rectangle', box: pixels(rect.x, rect.y, rect.w, rect.h) }],
-      style,
-      checkerboard,
-    );
-    check(before, after, planes, (p, x, y) =>
-      where(planes[p]!, x, y, rect) === 'outside' ? 'same' : 'any',
-    );
+    const { after, planes } = paintRectangle(format, rect, style, checkerboard);
     const luma = planes[0]!;
     const values: number[] = [];
     for (let y = rect.y; y < rect.y + rect.h; y++) {
@@ -475,11 +467,7 @@ for (const format of FORMATS) {
 blurring('changes every part of a textured face and varies smoothly', () => {
   const rect = { x: 8, y: 6, w: 40, h: 36 };
   const style: MaskStyle = { kind: 'blur', strength: 60, color: RED };
-  const { before, after, planes } = paint(
-    'I420',
-    [{ shape: 'rectangle', box: pixels(rect.x, rect.y, rect.w, rect.h) }],
-    style,
-  );
+  const { before, after, planes } = paintRectangle('I420', rect, style);
   const luma = planes[0]!;
   const block = blockSize(rect.w, rect.h, style.strength);
   let unchanged = 0;
