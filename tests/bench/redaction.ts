@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { DEFAULT_DETECTOR } from '../../wasm/redact/detector-protocol.ts';
 import { masksAt, type MaskGeometry } from '../../wasm/redact/geometry.ts';
 import { redact, type CliOptions } from '../../wasm/redact/cli.ts';
 import { emptyRecipe, type Box, type FaceAnalysis } from '../../wasm/redact/recipe.ts';
@@ -82,7 +83,12 @@ function faceBox(face: FacePlan, scale: number, t: number): Box {
   const side = patchSide(face);
   const k = side / PATCH.size;
   const origin = patchOrigin(face, scale, t);
-  return { x: origin.x + (FACE.x - PATCH.x) * k, y: origin.y + (FACE.y - PATCH.y) * k, w: FACE.size * k, h: FACE.size * k };
+  return {
+    x: origin.x + (FACE.x - PATCH.x) * k,
+    y: origin.y + (FACE.y - PATCH.y) * k,
+    w: FACE.size * k,
+    h: FACE.size * k,
+  };
 }
 
 function motion(face: FacePlan, scale: number, axis: 'x' | 'y'): string {
@@ -101,22 +107,54 @@ async function makeClip(name: string, width: number, height: number): Promise<Cl
     FACES.map((face) => ({ size: face.size, box: faceBox(face, scale, frame / FPS) })),
   );
   if (!(await stat(path).catch(() => null))) {
-    const parts = [`[1:v]crop=${PATCH.size}:${PATCH.size}:${PATCH.x}:${PATCH.y},split=${FACES.length}${FACES.map((_, i) => `[c${i}]`).join('')}`];
-    FACES.forEach((face, i) => parts.push(`[c${i}]scale=${patchSide(face)}:${patchSide(face)}[f${i}]`));
+    const parts = [
+      `[1:v]crop=${PATCH.size}:${PATCH.size}:${PATCH.x}:${PATCH.y},split=${FACES.length}${FACES.map((_, i) => `[c${i}]`).join('')}`,
+    ];
+    FACES.forEach((face, i) =>
+      parts.push(`[c${i}]scale=${patchSide(face)}:${patchSide(face)}[f${i}]`),
+    );
     let last = '0:v';
     FACES.forEach((face, i) => {
       const next = i === FACES.length - 1 ? 'out' : `v${i}`;
-      parts.push(`[${last}][f${i}]overlay=x='${motion(face, scale, 'x')}':y='${motion(face, scale, 'y')}':eval=frame[${next}]`);
+      parts.push(
+        `[${last}][f${i}]overlay=x='${motion(face, scale, 'x')}':y='${motion(face, scale, 'y')}':eval=frame[${next}]`,
+      );
       last = next;
     });
-    await run(FFMPEG, [
-      '-loglevel', 'error', '-y',
-      '-f', 'lavfi', '-i', `testsrc2=s=${width}x${height}:r=${FPS}`,
-      '-loop', '1', '-i', FIXTURE,
-      '-filter_complex', parts.join(';'), '-map', '[out]',
-      '-t', String(SECONDS), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-g', '60',
-      path,
-    ], { maxBuffer: 1 << 24 });
+    await run(
+      FFMPEG,
+      [
+        '-loglevel',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=s=${width}x${height}:r=${FPS}`,
+        '-loop',
+        '1',
+        '-i',
+        FIXTURE,
+        '-filter_complex',
+        parts.join(';'),
+        '-map',
+        '[out]',
+        '-t',
+        String(SECONDS),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-crf',
+        '18',
+        '-pix_fmt',
+        'yuv420p',
+        '-g',
+        '60',
+        path,
+      ],
+      { maxBuffer: 1 << 24 },
+    );
   }
   return { name, width, height, path, truth };
 }
@@ -164,20 +202,27 @@ function score(clip: Clip, analysis: FaceAnalysis): Score {
   const recipe = emptyRecipe(analysis.source);
   const recall = new Map<number, { hit: number; total: number }>();
   const touched = new Set<string>();
+  const misses: string[] = [];
   clip.truth.forEach((faces, frame) => {
     const t = frame / FPS;
     for (const track of analysis.tracks) {
       const masks = masksAt(recipe, [track], analysis.hold, t);
-      if (masks.length && faces.some(({ box }) => covered(box, masks, clip.width, clip.height) > 0.3)) touched.add(track.id);
+      if (
+        masks.length &&
+        faces.some(({ box }) => covered(box, masks, clip.width, clip.height) > 0.3)
+      )
+        touched.add(track.id);
     }
     const masks = masksAt(recipe, analysis.tracks, analysis.hold, t);
     for (const { size, box } of faces) {
       const entry = recall.get(size) ?? { hit: 0, total: 0 };
       entry.total++;
       if (covered(box, masks, clip.width, clip.height) >= 0.95) entry.hit++;
+      else if (process.env['SHOW_MISSES']) misses.push(`${size}px@${frame}`);
       recall.set(size, entry);
     }
   });
+  if (misses.length) console.log(`missed: ${misses.join(' ')}`);
   return { recall, strayTracks: analysis.tracks.filter((track) => !touched.has(track.id)).length };
 }
 
@@ -191,16 +236,36 @@ async function nativeReference(clip: Clip): Promise<number> {
     const x = motion(face, scale, 'x');
     const y = motion(face, scale, 'y');
     const radius = Math.max(2, Math.round(side / 8));
-    parts.push(`[s${i}]crop=${side}:${side}:'${x.replaceAll('t', 't')}':'${y}',boxblur=${radius}:2[b${i}]`);
+    parts.push(
+      `[s${i}]crop=${side}:${side}:'${x.replaceAll('t', 't')}':'${y}',boxblur=${radius}:2[b${i}]`,
+    );
     const next = i === FACES.length - 1 ? 'out' : `o${i}`;
     parts.push(`[${last}][b${i}]overlay=x='${x}':y='${y}':eval=frame[${next}]`);
     last = next;
   });
   const started = performance.now();
-  await run(FFMPEG, [
-    '-loglevel', 'error', '-y', '-i', clip.path, '-filter_complex', parts.join(';'), '-map', '[out]',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-f', 'mp4', join(CACHE, `${clip.name}-native.mp4`),
-  ], { maxBuffer: 1 << 24 });
+  await run(
+    FFMPEG,
+    [
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      clip.path,
+      '-filter_complex',
+      parts.join(';'),
+      '-map',
+      '[out]',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-f',
+      'mp4',
+      join(CACHE, `${clip.name}-native.mp4`),
+    ],
+    { maxBuffer: 1 << 24 },
+  );
   return clip.truth.length / ((performance.now() - started) / 1000);
 }
 
@@ -231,9 +296,9 @@ async function main(): Promise<void> {
       ranges: [],
       removeAudio: false,
       analysis: analysisPath,
-      minFace: Number(process.env['MIN_FACE'] ?? 24),
-      step: Number(process.env['STEP'] ?? 4),
-      scanEvery: Number(process.env['SCAN_EVERY'] ?? 60),
+      minFace: Number(process.env['MIN_FACE'] ?? DEFAULT_DETECTOR.minFace),
+      step: Number(process.env['STEP'] ?? DEFAULT_DETECTOR.step),
+      scanEvery: Number(process.env['SCAN_EVERY'] ?? DEFAULT_DETECTOR.scanEvery),
       quiet: true,
     };
     const wallStarted = performance.now();
@@ -258,12 +323,19 @@ async function main(): Promise<void> {
       }
       const value = hit / total;
       if (value < band.goal) met = false;
-      lines.push(`  recall ${band.label}: ${value.toFixed(4)} (${hit}/${total}; goal ≥ ${band.goal})`);
+      lines.push(
+        `  recall ${band.label}: ${value.toFixed(4)} (${hit}/${total}; goal ≥ ${band.goal})`,
+      );
     }
     lines.push(
-      `  by size: ${[...recall].sort((a, b) => a[0] - b[0]).map(([size, e]) => `${size}px ${(e.hit / e.total).toFixed(3)}`).join(', ')}`,
+      `  by size: ${[...recall]
+        .sort((a, b) => a[0] - b[0])
+        .map(([size, e]) => `${size}px ${(e.hit / e.total).toFixed(3)}`)
+        .join(', ')}`,
     );
-    lines.push(`  tracks: ${analysis.tracks.length}, of which ${strayTracks} cover no face (false masks)`);
+    lines.push(
+      `  tracks: ${analysis.tracks.length}, of which ${strayTracks} cover no face (false masks)`,
+    );
     const stats = result.detector;
     if (stats) {
       lines.push(

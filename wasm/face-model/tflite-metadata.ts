@@ -100,10 +100,13 @@ class FlatView {
 }
 
 function modelRoot(model: FlatView): number {
-  if (model.bytes.byteLength < 16) throw new InvalidModel('the file is too short to be a TFLite model');
+  if (model.bytes.byteLength < 16)
+    throw new InvalidModel('the file is too short to be a TFLite model');
   const identifier = decoder.decode(model.bytes.subarray(4, 8));
   if (identifier !== MODEL_IDENTIFIER) {
-    throw new InvalidModel(`not a TFLite model (file identifier ${JSON.stringify(identifier)}, expected TFL3)`);
+    throw new InvalidModel(
+      `not a TFLite model (file identifier ${JSON.stringify(identifier)}, expected TFL3)`,
+    );
   }
   return model.deref(0);
 }
@@ -129,7 +132,10 @@ export function readModel(bytes: Uint8Array): {
       const entry = model.deref(start + i * 4);
       const name = model.field(entry, 0);
       const buffer = model.field(entry, 1);
-      metadata.push({ name: name === null ? '' : model.string(name), buffer: buffer === null ? 0 : model.u32(buffer) });
+      metadata.push({
+        name: name === null ? '' : model.string(name),
+        buffer: buffer === null ? 0 : model.u32(buffer),
+      });
     }
   }
   const buffersField = model.field(root, MODEL_BUFFERS);
@@ -138,7 +144,8 @@ export function readModel(bytes: Uint8Array): {
     metadata,
     bufferCount: buffers.length,
     bufferData(index) {
-      if (index < 0 || index >= buffers.length) throw new InvalidModel(`the model has no buffer ${index}`);
+      if (index < 0 || index >= buffers.length)
+        throw new InvalidModel(`the model has no buffer ${index}`);
       const buffer = model.deref(buffers.start + index * 4);
       const data = model.field(buffer, 0);
       if (data === null) return new Uint8Array(0);
@@ -263,7 +270,9 @@ export function addTfliteMetadata(modelBytes: Uint8Array, metadata: Uint8Array):
   for (let i = 0; i < buffers.length; i++) {
     const offset = model.field(model.deref(buffers.start + i * 4), BUFFER_OFFSET);
     if (offset !== null && model.view.getBigUint64(offset, true) > 1n) {
-      throw new InvalidModel('models that keep buffers outside the FlatBuffer (over 2 GB) are not supported');
+      throw new InvalidModel(
+        'models that keep buffers outside the FlatBuffer (over 2 GB) are not supported',
+      );
     }
   }
 
@@ -323,7 +332,8 @@ function writeBlock(
   const oldMetadata = model.field(root, MODEL_METADATA);
   const oldEntries = oldMetadata === null ? { length: 0, start: 0 } : model.vector(oldMetadata);
   w.u32(oldEntries.length + 1);
-  for (let i = 0; i < oldEntries.length; i++) w.offsetTo(moved(model.deref(oldEntries.start + i * 4)));
+  for (let i = 0; i < oldEntries.length; i++)
+    w.offsetTo(moved(model.deref(oldEntries.start + i * 4)));
   const entryOffset = w.reserveOffset();
   // Metadata { name: string; buffer: uint } with its vtable in front.
   const entryVtable = w.position;
@@ -369,7 +379,8 @@ function writeBlock(
   const view = new DataView(bytes.buffer);
   for (let slot = 0; slot < MODEL_FIELDS; slot++) {
     if (slot === MODEL_VERSION || slot === MODEL_BUFFERS || slot === MODEL_METADATA) continue;
-    if (model.field(root, slot) === null) view.setUint16(rootBytes.vtable - 8 + 4 + slot * 2, 0, true);
+    if (model.field(root, slot) === null)
+      view.setUint16(rootBytes.vtable - 8 + 4 + slot * 2, 0, true);
   }
   return Object.assign(bytes, { root: rootBytes.table });
 }

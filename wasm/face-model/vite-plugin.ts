@@ -21,7 +21,11 @@ export function faceModel(): Plugin {
     async load(id) {
       if (id !== RESOLVED) return null;
       if (serving) return `export default ${JSON.stringify(DEV_PATH)};`;
-      const reference = this.emitFile({ type: 'asset', name: FACE_MODEL_FILE, source: await buildFaceModel() });
+      const reference = this.emitFile({
+        type: 'asset',
+        name: FACE_MODEL_FILE,
+        source: await buildFaceModel(),
+      });
       return `export default import.meta.ROLLUP_FILE_URL_${reference};`;
     },
     configureServer(server) {

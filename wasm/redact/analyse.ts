@@ -11,12 +11,15 @@ import {
   type WorkerRequest,
 } from './detector-protocol.ts';
 import { estimator, RedactionCancelled, type RedactionProgress } from './progress.ts';
+import { decodableSource } from './source.ts';
 import type { FaceAnalysis, FaceTrack } from './recipe.ts';
 
 export const FACE_MODEL = 'BlazeFace short range (MediaPipe), tiled';
 
 export interface AnalysisOptions {
   source: Blob | string;
+  /** The file's name, a hint for formats ffmpeg.wasm recognises by extension. */
+  sourceName?: string;
   sourceSha256: string;
   detector?: Partial<DetectorOptions>;
   signal?: AbortSignal;
@@ -77,7 +80,12 @@ export function startFaceAnalysis(options: AnalysisOptions): LiveAnalysis {
         height: info.height,
         frameRate: info.frameRate,
         frames: frames || info.frames,
-        detector: { model: FACE_MODEL, step: detector.step, scanEvery: detector.scanEvery, minScore: detector.lowScore },
+        detector: {
+          model: FACE_MODEL,
+          step: detector.step,
+          scanEvery: detector.scanEvery,
+          minScore: detector.lowScore,
+        },
         hold,
         tracks: [...tracks.values()],
       });
@@ -123,16 +131,30 @@ export function startFaceAnalysis(options: AnalysisOptions): LiveAnalysis {
           return stop(new Error(`face detection failed: ${reply.message}`));
       }
     };
+    const converting = estimator('converting');
+    decodableSource(options.source, {
+      name: options.sourceName,
+      signal: options.signal,
+      onProgress: (fraction) => options.onProgress?.(converting(Math.round(fraction * 1000), 1000)),
+    }).then(
+      (source) => {
+        if (!finished) start(source);
+      },
+      (error: unknown) => stop(error instanceof Error ? error : new Error(String(error))),
+    );
+  });
+  result.catch(() => undefined);
+
+  function start(source: Blob | string): void {
     worker.postMessage({
       type: 'start',
-      source: options.source,
+      source,
       modelUrl: new URL(modelUrl, location.href).href,
       wasmLoaderUrl: new URL(wasmLoaderUrl, location.href).href,
       wasmBinaryUrl: new URL(wasmBinaryUrl, location.href).href,
       options: detector,
     } satisfies WorkerRequest);
-  });
-  result.catch(() => undefined);
+  }
 
   return {
     tracks,

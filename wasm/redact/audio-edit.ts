@@ -6,7 +6,11 @@ export const TONE_HZ = 1000;
 export const TONE_LEVEL = 0.25;
 
 /** Whether any range overlaps the samples from `start` lasting `duration` seconds. */
-export function touchesRanges(ranges: readonly AudioRange[], start: number, duration: number): boolean {
+export function touchesRanges(
+  ranges: readonly AudioRange[],
+  start: number,
+  duration: number,
+): boolean {
   return ranges.some((range) => range.start < start + duration && range.end > start);
 }
 
@@ -29,7 +33,9 @@ export function applyAudioRanges(
     for (const plane of planes) {
       for (let i = from; i < to; i++) {
         plane[i] =
-          range.mode === 'tone' ? TONE_LEVEL * Math.sin((2 * Math.PI * TONE_HZ * (start * sampleRate + i)) / sampleRate) : 0;
+          range.mode === 'tone'
+            ? TONE_LEVEL * Math.sin((2 * Math.PI * TONE_HZ * (start * sampleRate + i)) / sampleRate)
+            : 0;
       }
     }
   }

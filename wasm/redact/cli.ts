@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright';
@@ -15,7 +15,14 @@ import { build } from 'vite';
 import { faceModel } from '../face-model/vite-plugin.ts';
 import { DEFAULT_DETECTOR } from './detector-protocol.ts';
 import type { HeadlessJob, HeadlessReport, HeadlessResult } from './headless/protocol.ts';
-import { AUDIO_MODES, emptyRecipe, MASK_STYLES, type AudioMode, type MaskStyleKind, type RedactionRecipe } from './recipe.ts';
+import {
+  AUDIO_MODES,
+  emptyRecipe,
+  MASK_STYLES,
+  type AudioMode,
+  type MaskStyleKind,
+  type RedactionRecipe,
+} from './recipe.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -65,7 +72,13 @@ export interface CliOptions {
   quiet: boolean;
 }
 
-function number(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+function number(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
@@ -79,7 +92,9 @@ function range(value: string, mode: AudioMode): { start: number; end: number; mo
   const start = Number(match?.[1]);
   const end = Number(match?.[2]);
   if (!match || !(end > start)) {
-    throw new UsageError(`--${mode} needs <from-to> in seconds with from < to, e.g. 3.5-7, got "${value}"`);
+    throw new UsageError(
+      `--${mode} needs <from-to> in seconds with from < to, e.g. 3.5-7, got "${value}"`,
+    );
   }
   return { start, end, mode };
 }
@@ -111,7 +126,8 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
   if (!values.in) throw new UsageError('--in <video> is required');
   if (!values.out) throw new UsageError('--out <file.mp4> is required');
   const faces = values.faces ?? 'auto';
-  if (faces !== 'auto' && faces !== 'none') throw new UsageError(`--faces must be auto or none, got "${faces}"`);
+  if (faces !== 'auto' && faces !== 'none')
+    throw new UsageError(`--faces must be auto or none, got "${faces}"`);
   const style = values.style ?? 'blur';
   if (!(MASK_STYLES as readonly string[]).includes(style)) {
     throw new UsageError(`--style must be one of ${MASK_STYLES.join(', ')}, got "${style}"`);
@@ -120,7 +136,8 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     ...(values.mute ?? []).map((value) => range(value, 'mute')),
     ...(values.tone ?? []).map((value) => range(value, 'tone')),
   ];
-  if (resolve(values.in) === resolve(values.out)) throw new UsageError('--out must not be the input file');
+  if (resolve(values.in) === resolve(values.out))
+    throw new UsageError('--out must not be the input file');
   void AUDIO_MODES;
   return {
     input: values.in,
@@ -178,7 +195,11 @@ function body(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
-async function serveInput(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+async function serveInput(
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+): Promise<void> {
   const size = (await stat(path)).size;
   const match = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
   const headers = { 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
@@ -194,7 +215,11 @@ async function serveInput(request: IncomingMessage, response: ServerResponse, pa
     response.end();
     return;
   }
-  response.writeHead(206, { ...headers, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${size}` });
+  response.writeHead(206, {
+    ...headers,
+    'content-length': end - start + 1,
+    'content-range': `bytes ${start}-${end}/${size}`,
+  });
   createReadStream(path, { start, end }).pipe(response);
 }
 
@@ -203,7 +228,10 @@ export interface RedactRun {
 }
 
 /** Runs one redaction; resolves when the output is complete. */
-export async function redact(options: CliOptions, log: (line: string) => void = () => {}): Promise<HeadlessResult> {
+export async function redact(
+  options: CliOptions,
+  log: (line: string) => void = () => {},
+): Promise<HeadlessResult> {
   const inputStat = await stat(options.input).catch(() => null);
   if (!inputStat?.isFile()) throw new UsageError(`--in: no such file: ${options.input}`);
   let recipe: RedactionRecipe = emptyRecipe(await sha256Of(options.input));
@@ -214,11 +242,15 @@ export async function redact(options: CliOptions, log: (line: string) => void = 
   recipe.style = { ...recipe.style, kind: options.style, strength: options.strength };
   recipe.padding = options.padding;
   recipe.audio = {
-    ranges: [...recipe.audio.ranges, ...options.ranges.map((r, i) => ({ id: `cli${i + 1}`, ...r }))],
+    ranges: [
+      ...recipe.audio.ranges,
+      ...options.ranges.map((r, i) => ({ id: `cli${i + 1}`, ...r })),
+    ],
     removeTrack: options.removeAudio || recipe.audio.removeTrack,
   };
   const job: HeadlessJob = {
     faces: options.faces,
+    name: basename(options.input),
     recipe,
     detector: { minFace: options.minFace, step: options.step, scanEvery: options.scanEvery },
   };
@@ -256,14 +288,18 @@ export async function redact(options: CliOptions, log: (line: string) => void = 
         if (report.type === 'progress') {
           const { done, total, secondsLeft } = report.progress;
           const left = secondsLeft === null ? '' : `, about ${Math.ceil(secondsLeft)} s left`;
-          log(`rendering: frame ${done} of ${total} (${Math.round((done / Math.max(1, total)) * 100)}%${left})`);
+          log(
+            `rendering: frame ${done} of ${total} (${Math.round((done / Math.max(1, total)) * 100)}%${left})`,
+          );
         } else if (report.type === 'done') settle.resolve(report.result);
         else settle.reject(new Error(report.message));
       } else {
         const file = join(pageDir, url.pathname === '/' ? 'index.html' : url.pathname);
         if (!file.startsWith(pageDir)) throw new Error('outside the page');
         const data = await readFile(file);
-        response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+        response.writeHead(200, {
+          'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        });
         response.end(data);
       }
     };
@@ -288,7 +324,9 @@ export async function redact(options: CliOptions, log: (line: string) => void = 
   try {
     const page = await browser.newPage();
     page.on('pageerror', (error) => settle.reject(error));
-    page.on('console', (message) => { if (process.env['REDACT_DEBUG']) console.error(`page: ${message.text()}`); });
+    page.on('console', (message) => {
+      if (process.env['REDACT_DEBUG']) console.error(`page: ${message.text()}`);
+    });
     await page.goto(`http://127.0.0.1:${port}/`);
     const result = await finished;
     if (options.analysis && result.analysis) {

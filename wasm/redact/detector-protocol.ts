@@ -20,8 +20,8 @@ export interface DetectorOptions {
 
 export const DEFAULT_DETECTOR: DetectorOptions = {
   minFace: 24,
-  step: 4,
-  scanEvery: 60,
+  step: 5,
+  scanEvery: 90,
   highScore: 0.45,
   confirmScore: 0.7,
   lowScore: 0.15,
@@ -47,7 +47,14 @@ export interface DetectorStats {
 }
 
 export type WorkerReply =
-  | { type: 'started'; width: number; height: number; frames: number; frameRate: number; duration: number }
+  | {
+      type: 'started';
+      width: number;
+      height: number;
+      frames: number;
+      frameRate: number;
+      duration: number;
+    }
   | {
       type: 'sightings';
       t: number;

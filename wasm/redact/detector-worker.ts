@@ -5,7 +5,14 @@
 // links what it finds into tracks. It reports each track's new sightings as it goes, so a
 // renderer can follow a few seconds behind.
 import { FaceDetector } from '@mediapipe/tasks-vision';
-import { ALL_FORMATS, BlobSource, Input, UrlSource, VideoSampleSink, type VideoSample } from 'mediabunny';
+import {
+  ALL_FORMATS,
+  BlobSource,
+  Input,
+  UrlSource,
+  VideoSampleSink,
+  type VideoSample,
+} from 'mediabunny';
 import { isFrameFormat, type FrameBuffer } from './raster.ts';
 import { readRegion } from './sampling.ts';
 import type { Box, FaceTrack, TrackPoint } from './recipe.ts';
@@ -53,13 +60,17 @@ async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<
     },
   );
   const input = new Input({
-    source: typeof request.source === 'string' ? new UrlSource(request.source) : new BlobSource(request.source),
+    source:
+      typeof request.source === 'string'
+        ? new UrlSource(request.source)
+        : new BlobSource(request.source),
     formats: ALL_FORMATS,
   });
   try {
     const track = await input.getPrimaryVideoTrack();
     if (!track) throw new Error('the file has no video track');
-    if (!(await track.canDecode())) throw new Error(`this browser cannot decode ${track.codec ?? 'this'} video`);
+    if (!(await track.canDecode()))
+      throw new Error(`this browser cannot decode ${track.codec ?? 'this'} video`);
     // Rotation metadata is not applied: boxes are in the decoded frame's own orientation, which is
     // also what the renderer paints on.
     const width = await track.getCodedWidth();
@@ -71,7 +82,11 @@ async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<
     post({ type: 'started', width, height, frames, frameRate, duration });
 
     const tiles = scanTiles(width, height, options.minFace);
-    const tracker = new FaceTracker({ highScore: options.highScore, lowScore: options.lowScore, maxGap: options.maxGap });
+    const tracker = new FaceTracker({
+      highScore: options.highScore,
+      lowScore: options.lowScore,
+      maxGap: options.maxGap,
+    });
     const reader = new FrameReader();
     const recent = new RecentFrames(options.scanEvery / frameRate);
     // A pattern that looked like a face once will look like one at the next scan too: do not
@@ -99,14 +114,27 @@ async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<
           const candidates = tracker.update(t, suppress(detections));
           // Look again, closer, at what no track took: the detector is surer of a face that fills
           // a good part of its input, and patterns that fooled it from afar rarely survive this.
-          const fresh = rejected.filter(t, candidates).slice(0, MOST_CANDIDATES);
-          const closer = suppress(detectAround(detector, reader, frame, fresh.map((c) => c.box)));
+          // On the first frame every candidate gets its closer look: faces there have no other scan.
+          const fresh = rejected
+            .filter(t, candidates)
+            .slice(0, index === 0 ? undefined : MOST_CANDIDATES);
+          const closer = suppress(
+            detectAround(
+              detector,
+              reader,
+              frame,
+              fresh.map((c) => c.box),
+            ),
+          );
           const confirmed = closer.filter((d) => d.score >= options.confirmScore);
           const born = tracker.start(confirmed);
           const earlier = born.length > 0 ? lookBack(detector, reader, recent, born) : [];
           rejected.add(
             t,
-            fresh.filter((c) => !confirmed.some((d) => iou(d.box, c.box) > 0.2 || coverage(c.box, d.box) > 0.5)),
+            fresh.filter(
+              (c) =>
+                !confirmed.some((d) => iou(d.box, c.box) > 0.2 || coverage(c.box, d.box) > 0.5),
+            ),
           );
           stats.seconds += (performance.now() - started) / 1000;
           stats.detectionFrames++;
@@ -187,7 +215,12 @@ function lookBack(
   recent: RecentFrames,
   tracks: readonly FaceTrack[],
 ): Array<{ track: FaceTrack; points: TrackPoint[] }> {
-  const state = tracks.map((track) => ({ track, box: track.points[0]!.box, misses: 0, points: [] as TrackPoint[] }));
+  const state = tracks.map((track) => ({
+    track,
+    box: track.points[0]!.box,
+    misses: 0,
+    points: [] as TrackPoint[],
+  }));
   for (const { t, frame } of recent.newestFirst()) {
     const following = state.filter((s) => s.misses < 2);
     if (following.length === 0) break;
@@ -237,9 +270,13 @@ class FrameReader {
   async read(sample: VideoSample): Promise<FrameBuffer> {
     const frame = sample.toVideoFrame();
     try {
-      const { width, height } = frame.visibleRect ?? { width: frame.codedWidth, height: frame.codedHeight };
+      const { width, height } = frame.visibleRect ?? {
+        width: frame.codedWidth,
+        height: frame.codedHeight,
+      };
       const format = isFrameFormat(frame.format) ? frame.format : 'RGBA';
-      const copyOptions: VideoFrameCopyToOptions = format === frame.format ? {} : { format: 'RGBA' };
+      const copyOptions: VideoFrameCopyToOptions =
+        format === frame.format ? {} : { format: 'RGBA' };
       const size = frame.allocationSize(copyOptions);
       if (this.#buffer.byteLength < size) this.#buffer = new Uint8Array(size);
       const layout = await frame.copyTo(this.#buffer, copyOptions);
@@ -270,15 +307,27 @@ function toFrameBox(
   };
 }
 
-function detectTile(detector: FaceDetector, reader: FrameReader, frame: FrameBuffer, tile: Tile): Detection[] {
+function detectTile(
+  detector: FaceDetector,
+  reader: FrameReader,
+  frame: FrameBuffer,
+  tile: Tile,
+): Detection[] {
   reader.clear();
-  const mapping = readRegion(frame, tile, reader.input.data, MODEL_INPUT, { x: 0, y: 0, size: MODEL_INPUT });
+  const mapping = readRegion(frame, tile, reader.input.data, MODEL_INPUT, {
+    x: 0,
+    y: 0,
+    size: MODEL_INPUT,
+  });
   const found: Detection[] = [];
   stats.calls++;
   for (const detection of detector.detect(reader.input).detections) {
     const box = detection.boundingBox;
     if (!box) continue;
-    found.push({ box: toFrameBox(box, tile, mapping, frame), score: detection.categories[0]?.score ?? 0 });
+    found.push({
+      box: toFrameBox(box, tile, mapping, frame),
+      score: detection.categories[0]?.score ?? 0,
+    });
   }
   return found;
 }
@@ -287,14 +336,22 @@ function detectTile(detector: FaceDetector, reader: FrameReader, frame: FrameBuf
  * Detects on crops around the given boxes (known faces, or candidates to confirm), four to a call,
  * each crop in its own quarter of the input with the face at about a third of it.
  */
-function detectAround(detector: FaceDetector, reader: FrameReader, frame: FrameBuffer, boxes: readonly Box[]): Detection[] {
+function detectAround(
+  detector: FaceDetector,
+  reader: FrameReader,
+  frame: FrameBuffer,
+  boxes: readonly Box[],
+): Detection[] {
   const found: Detection[] = [];
   const cell = MODEL_INPUT / MOSAIC;
   const { width, height } = frame;
   for (let first = 0; first < boxes.length; first += MOSAIC * MOSAIC) {
     reader.clear();
     const placed = boxes.slice(first, first + MOSAIC * MOSAIC).map((box, i) => {
-      const side = Math.min(Math.max(48, CROP_FACTOR * Math.max(box.w * width, box.h * height)), Math.min(width, height));
+      const side = Math.min(
+        Math.max(48, CROP_FACTOR * Math.max(box.w * width, box.h * height)),
+        Math.min(width, height),
+      );
       const cx = (box.x + box.w / 2) * width;
       const cy = (box.y + box.h / 2) * height;
       const region: Tile = {
@@ -304,7 +361,11 @@ function detectAround(detector: FaceDetector, reader: FrameReader, frame: FrameB
         h: Math.round(side),
       };
       const into = { x: (i % MOSAIC) * cell, y: Math.floor(i / MOSAIC) * cell, size: cell };
-      return { region, into, mapping: readRegion(frame, region, reader.input.data, MODEL_INPUT, into) };
+      return {
+        region,
+        into,
+        mapping: readRegion(frame, region, reader.input.data, MODEL_INPUT, into),
+      };
     });
     stats.calls++;
     for (const detection of detector.detect(reader.input).detections) {
@@ -313,10 +374,14 @@ function detectAround(detector: FaceDetector, reader: FrameReader, frame: FrameB
       const cx = box.originX + box.width / 2;
       const cy = box.originY + box.height / 2;
       const home = placed.find(
-        ({ into }) => cx >= into.x && cx < into.x + into.size && cy >= into.y && cy < into.y + into.size,
+        ({ into }) =>
+          cx >= into.x && cx < into.x + into.size && cy >= into.y && cy < into.y + into.size,
       );
       if (!home) continue;
-      found.push({ box: toFrameBox(box, home.region, home.mapping, frame), score: detection.categories[0]?.score ?? 0 });
+      found.push({
+        box: toFrameBox(box, home.region, home.mapping, frame),
+        score: detection.categories[0]?.score ?? 0,
+      });
     }
   }
   return found;

@@ -1,6 +1,13 @@
 // Browser-safe: where every mask of a recipe is at a given time. The renderer, the studio's preview
 // and the benchmark's scoring all call these, so what is previewed is what is rendered.
-import type { Box, FaceAnalysis, FaceTrack, ManualMask, MaskShape, RedactionRecipe } from './recipe.ts';
+import type {
+  Box,
+  FaceAnalysis,
+  FaceTrack,
+  ManualMask,
+  MaskShape,
+  RedactionRecipe,
+} from './recipe.ts';
 
 /**
  * A detected face box covers brow to chin; hair, ears and the outline of the head still identify
@@ -77,7 +84,10 @@ export function trackBoxAt(track: FaceTrack, t: number, hold: number): Box | nul
  * The tracks a recipe masks: each selected track with every track merged into it folded in (their
  * sightings together, so a gap between them is bridged: they are one person).
  */
-export function selectedTracks(analysis: FaceAnalysis | undefined, recipe: RedactionRecipe): FaceTrack[] {
+export function selectedTracks(
+  analysis: FaceAnalysis | undefined,
+  recipe: RedactionRecipe,
+): FaceTrack[] {
   if (!analysis) return [];
   const byId = new Map(analysis.tracks.map((track) => [track.id, track]));
   // Follow merge chains to the track each one ended up in.
@@ -123,7 +133,10 @@ export function maskAt(mask: ManualMask, t: number): MaskGeometry | null {
     const k = b.t === a.t ? 0 : (t - a.t) / (b.t - a.t);
     box = lerpBox(a.box, b.box, k);
     if (a.points && b.points && a.points.length === b.points.length) {
-      points = a.points.map(([x, y], i) => [lerp(x, b.points![i]![0], k), lerp(y, b.points![i]![1], k)]);
+      points = a.points.map(([x, y], i) => [
+        lerp(x, b.points![i]![0], k),
+        lerp(y, b.points![i]![1], k),
+      ]);
     } else points = a.points;
   }
   if (mask.shape === 'polygon' && points && points.length >= 3) {

@@ -58,7 +58,13 @@ function planesOf(frame: FrameBuffer, color: string): Plane[] {
   const rgb = parseColor(color);
   const [y, u, v] = toYuv(rgb);
   const layout = frame.layout;
-  const plane = (i: number, subX: number, subY: number, components: number, fill: number[]): Plane => {
+  const plane = (
+    i: number,
+    subX: number,
+    subY: number,
+    components: number,
+    fill: number[],
+  ): Plane => {
     const l = layout[i];
     if (!l) throw new RangeError(`a ${frame.format} frame needs plane ${i} in its layout`);
     return { offset: l.offset, stride: l.stride, subX, subY, components, fill };
@@ -79,7 +85,15 @@ function planesOf(frame: FrameBuffer, color: string): Plane[] {
 }
 
 /** Which frame pixels of a rectangle lie inside the mask's shape (1 inside), row by row. */
-function shapeCoverage(geometry: MaskGeometry, x0: number, y0: number, w: number, h: number, W: number, H: number) {
+function shapeCoverage(
+  geometry: MaskGeometry,
+  x0: number,
+  y0: number,
+  w: number,
+  h: number,
+  W: number,
+  H: number,
+) {
   const inside = new Uint8Array(w * h);
   if (geometry.shape === 'rectangle') {
     inside.fill(1);
@@ -130,7 +144,11 @@ export function blockSize(maskWidth: number, maskHeight: number, strength: numbe
 }
 
 /** Paints every mask into the frame's pixels, in place. */
-export function paintMasks(frame: FrameBuffer, masks: readonly MaskGeometry[], style: MaskStyle): void {
+export function paintMasks(
+  frame: FrameBuffer,
+  masks: readonly MaskGeometry[],
+  style: MaskStyle,
+): void {
   if (masks.length === 0) return;
   const planes = planesOf(frame, style.color);
   const W = frame.width;
@@ -171,7 +189,8 @@ function paintPlane(
   if (subX !== 1 || subY !== 1) {
     mask = new Uint8Array(pw * ph);
     const columns = new Int32Array(pw);
-    for (let i = 0; i < pw; i++) columns[i] = Math.min(w - 1, Math.max(0, Math.floor((px0 + i + 0.5) * subX) - x0));
+    for (let i = 0; i < pw; i++)
+      columns[i] = Math.min(w - 1, Math.max(0, Math.floor((px0 + i + 0.5) * subX) - x0));
     for (let j = 0; j < ph; j++) {
       const row = Math.min(h - 1, Math.max(0, Math.floor((py0 + j + 0.5) * subY) - y0)) * w;
       for (let i = 0; i < pw; i++) mask[j * pw + i] = inside[row + columns[i]!]!;

@@ -8,8 +8,10 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { noiseBytes } from '../../tests/helpers/media-fixtures.ts';
 import { iou } from './tracker.ts';
 import { redact, UsageError, type CliOptions } from './cli.ts';
+import { DEFAULT_DETECTOR } from './detector-protocol.ts';
 import { emptyRecipe, type RedactionRecipe } from './recipe.ts';
 
 const run = promisify(execFile);
@@ -31,9 +33,9 @@ function options(out: string, change: Partial<CliOptions> = {}): CliOptions {
     padding: 0.3,
     ranges: [],
     removeAudio: false,
-    minFace: 24,
-    step: 4,
-    scanEvery: 60,
+    minFace: DEFAULT_DETECTOR.minFace,
+    step: DEFAULT_DETECTOR.step,
+    scanEvery: DEFAULT_DETECTOR.scanEvery,
     quiet: true,
     ...change,
   };
@@ -43,14 +45,33 @@ function options(out: string, change: Partial<CliOptions> = {}): CliOptions {
 async function greyFrame(path: string, seconds: number): Promise<Buffer> {
   const { stdout } = await run(
     FFMPEG,
-    ['-loglevel', 'error', '-ss', String(seconds), '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
+    [
+      '-loglevel',
+      'error',
+      '-ss',
+      String(seconds),
+      '-i',
+      path,
+      '-frames:v',
+      '1',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'gray',
+      '-',
+    ],
     { encoding: 'buffer', maxBuffer: 1 << 24 },
   );
   return stdout;
 }
 
 /** Mean absolute difference of two grey frames over a pixel rectangle. */
-function difference(a: Buffer, b: Buffer, width: number, box: { x: number; y: number; w: number; h: number }): number {
+function difference(
+  a: Buffer,
+  b: Buffer,
+  width: number,
+  box: { x: number; y: number; w: number; h: number },
+): number {
   let sum = 0;
   let count = 0;
   for (let y = box.y; y < box.y + box.h; y++) {
@@ -84,9 +105,30 @@ pipeline.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'exhibit-redact-'));
   clip = join(dir, 'astronaut.mp4');
   await run(FFMPEG, [
-    '-loglevel', 'error', '-y', '-loop', '1', '-i', FIXTURE,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', '3', '-r', '30', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest',
+    '-loglevel',
+    'error',
+    '-y',
+    '-loop',
+    '1',
+    '-i',
+    FIXTURE,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-t',
+    '3',
+    '-r',
+    '30',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
     clip,
   ]);
 });
@@ -99,7 +141,9 @@ pipeline('finds the face in the fixture picture and blurs it, and nothing else',
   const analysisPath = join(dir, 'analysis.json');
   const result = await redact(options('auto.mp4', { analysis: analysisPath }));
   assert.is(result.frames, 90);
-  const analysis = JSON.parse(await readFile(analysisPath, 'utf8')) as { tracks: Array<{ points: Array<{ box: typeof FACE; score: number }> }> };
+  const analysis = JSON.parse(await readFile(analysisPath, 'utf8')) as {
+    tracks: Array<{ points: Array<{ box: typeof FACE; score: number }> }>;
+  };
   assert.is(analysis.tracks.length, 1, 'one face, one track');
   const best = analysis.tracks[0]!.points.reduce((a, b) => (b.score > a.score ? b : a));
   assert.ok(best.score > 0.8, `a sure detection (score ${best.score})`);
@@ -113,49 +157,61 @@ pipeline('finds the face in the fixture picture and blurs it, and nothing else',
     { x: 0, y: 400, w: 100, h: 100 },
     { x: 400, y: 400, w: 100, h: 100 },
   ]) {
-    assert.ok(difference(before, after, 512, corner) < 3, 'far from the face the picture is as it was');
+    assert.ok(
+      difference(before, after, 512, corner) < 3,
+      'far from the face the picture is as it was',
+    );
   }
   // The audio is copied as it was.
   assert.ok(loudness(await samples(join(dir, 'auto.mp4')), 0.5, 2.5) > 1000);
 });
 
-pipeline('masks only what a recipe names, and mutes and tones the audio ranges asked for', async () => {
-  const recipe: RedactionRecipe = {
-    ...emptyRecipe('set by the command'),
-    masks: [
-      {
-        id: 'plate',
-        shape: 'rectangle',
-        label: 'Plate',
-        from: 0,
-        to: 10,
-        keyframes: [{ t: 0, box: { x: 0, y: 0.8, w: 0.2, h: 0.2 } }],
-      },
-    ],
-  };
-  const recipePath = join(dir, 'recipe.json');
-  await writeFile(recipePath, JSON.stringify(recipe));
-  await redact(
-    options('manual.mp4', {
-      faces: 'none',
-      recipe: recipePath,
-      style: 'fill',
-      padding: 0,
-      ranges: [
-        { start: 0.5, end: 1.2, mode: 'mute' },
-        { start: 1.8, end: 2.4, mode: 'tone' },
+pipeline(
+  'masks only what a recipe names, and mutes and tones the audio ranges asked for',
+  async () => {
+    const recipe: RedactionRecipe = {
+      ...emptyRecipe('set by the command'),
+      masks: [
+        {
+          id: 'plate',
+          shape: 'rectangle',
+          label: 'Plate',
+          from: 0,
+          to: 10,
+          keyframes: [{ t: 0, box: { x: 0, y: 0.8, w: 0.2, h: 0.2 } }],
+        },
       ],
-    }),
-  );
-  const before = await greyFrame(clip, 1);
-  const after = await greyFrame(join(dir, 'manual.mp4'), 1);
-  assert.ok(difference(before, after, 512, { x: 10, y: 420, w: 80, h: 80 }) > 20, 'the masked corner is filled');
-  assert.ok(difference(before, after, 512, { x: 197, y: 102, w: 55, h: 55 }) < 3, 'the face is left alone');
-  const audio = await samples(join(dir, 'manual.mp4'));
-  assert.ok(loudness(audio, 0.6, 1.1) < 50, 'muted');
-  assert.ok(loudness(audio, 0.1, 0.4) > 1000, 'before the range, sound');
-  assert.ok(loudness(audio, 1.9, 2.3) > 1000, 'toned, not silent');
-});
+    };
+    const recipePath = join(dir, 'recipe.json');
+    await writeFile(recipePath, JSON.stringify(recipe));
+    await redact(
+      options('manual.mp4', {
+        faces: 'none',
+        recipe: recipePath,
+        style: 'fill',
+        padding: 0,
+        ranges: [
+          { start: 0.5, end: 1.2, mode: 'mute' },
+          { start: 1.8, end: 2.4, mode: 'tone' },
+        ],
+      }),
+    );
+    const before = await greyFrame(clip, 1);
+    const after = await greyFrame(join(dir, 'manual.mp4'), 1);
+    assert.ok(
+      difference(before, after, 512, { x: 10, y: 420, w: 80, h: 80 }) > 20,
+      'the masked corner is filled',
+    );
+    assert.ok(
+      difference(before, after, 512, { x: 197, y: 102, w: 55, h: 55 }) < 3,
+      'the face is left alone',
+    );
+    const audio = await samples(join(dir, 'manual.mp4'));
+    assert.ok(loudness(audio, 0.6, 1.1) < 50, 'muted');
+    assert.ok(loudness(audio, 0.1, 0.4) > 1000, 'before the range, sound');
+    assert.ok(loudness(audio, 1.9, 2.3) > 1000, 'toned, not silent');
+  },
+);
 
 pipeline('leaves the audio out when asked', async () => {
   await redact(options('silent.mp4', { faces: 'none', removeAudio: true }));
@@ -172,10 +228,47 @@ pipeline('leaves the audio out when asked', async () => {
   assert.not.match(silent, /Audio:/);
 });
 
+pipeline(
+  'redacts a video WebCodecs cannot decode (MPEG-4 Part 2 in AVI) through ffmpeg.wasm',
+  async () => {
+    const avi = join(dir, 'dvr.avi');
+    await run(FFMPEG, [
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      clip,
+      '-t',
+      '1',
+      '-c:v',
+      'mpeg4',
+      '-q:v',
+      '3',
+      '-an',
+      avi,
+    ]);
+    const analysisPath = join(dir, 'avi-analysis.json');
+    const result = await redact(options('avi.mp4', { input: avi, analysis: analysisPath }));
+    assert.is(result.frames, 30);
+    const analysis = JSON.parse(await readFile(analysisPath, 'utf8')) as { tracks: unknown[] };
+    assert.is(analysis.tracks.length, 1);
+    const before = await greyFrame(clip, 0.5);
+    const after = await greyFrame(join(dir, 'avi.mp4'), 0.5);
+    assert.ok(
+      difference(before, after, 512, { x: 197, y: 102, w: 55, h: 55 }) > 8,
+      'the face is changed',
+    );
+    assert.ok(
+      difference(before, after, 512, { x: 0, y: 400, w: 100, h: 100 }) < 4,
+      'the rest is not',
+    );
+  },
+);
+
 pipeline('a file that is not a video fails with a clear error and leaves no output', async () => {
-  const text = join(dir, 'notes.txt');
-  await writeFile(text, 'not a video at all\n'.repeat(100));
-  const error = await redact(options('bad.mp4', { input: text })).then(
+  const noise = join(dir, 'noise.mp4');
+  await writeFile(noise, noiseBytes(200_000));
+  const error = await redact(options('bad.mp4', { input: noise })).then(
     () => null,
     (e: unknown) => e as Error,
   );
@@ -185,7 +278,9 @@ pipeline('a file that is not a video fails with a clear error and leaves no outp
 });
 
 pipeline('a missing input is a usage error', async () => {
-  const error = await redact(options('none.mp4', { input: join(dir, 'missing.mp4') })).catch((e: unknown) => e);
+  const error = await redact(options('none.mp4', { input: join(dir, 'missing.mp4') })).catch(
+    (e: unknown) => e,
+  );
   assert.instance(error, UsageError);
 });
 

@@ -23,6 +23,7 @@ import { masksAt, selectedTracks } from './geometry.ts';
 import { estimator, RedactionCancelled, type RedactionProgress } from './progress.ts';
 import { isFrameFormat, paintMasks, type FrameFormat } from './raster.ts';
 import type { FaceAnalysis, FaceTrack, RedactionRecipe } from './recipe.ts';
+import { decodableSource } from './source.ts';
 
 /** Where the output goes: positional writes (the MP4's index is written last, at its start). */
 export interface RedactionTarget {
@@ -31,6 +32,8 @@ export interface RedactionTarget {
 
 export interface RenderOptions {
   source: Blob | string;
+  /** The file's name, a hint for formats ffmpeg.wasm recognises by extension. */
+  sourceName?: string;
   recipe: RedactionRecipe;
   /** A stored analysis: the recipe's selected tracks are masked. */
   analysis?: FaceAnalysis;
@@ -69,8 +72,14 @@ export async function renderRedaction(options: RenderOptions): Promise<RenderRes
       bytes = Math.max(bytes, chunk.position + chunk.data.byteLength);
     },
   });
+  const converting = estimator('converting');
+  const source = await decodableSource(options.source, {
+    name: options.sourceName,
+    signal: options.signal,
+    onProgress: (fraction) => options.onProgress?.(converting(Math.round(fraction * 1000), 1000)),
+  });
   const input = new Input({
-    source: typeof options.source === 'string' ? new UrlSource(options.source) : new BlobSource(options.source),
+    source: typeof source === 'string' ? new UrlSource(source) : new BlobSource(source),
     formats: ALL_FORMATS,
   });
   const output = new Output({
@@ -110,10 +119,14 @@ export async function renderRedaction(options: RenderOptions): Promise<RenderRes
           maskedFrames++;
           const frame = sample.toVideoFrame();
           try {
-            const { width, height } = frame.visibleRect ?? { width: frame.codedWidth, height: frame.codedHeight };
+            const { width, height } = frame.visibleRect ?? {
+              width: frame.codedWidth,
+              height: frame.codedHeight,
+            };
             // Paint in the decoder's own format when it is one we know; else ask for RGBA.
             const format: FrameFormat = isFrameFormat(frame.format) ? frame.format : 'RGBA';
-            const copyOptions: VideoFrameCopyToOptions = format === frame.format ? {} : { format: 'RGBA' };
+            const copyOptions: VideoFrameCopyToOptions =
+              format === frame.format ? {} : { format: 'RGBA' };
             const size = frame.allocationSize(copyOptions);
             if (buffer.byteLength < size) buffer = new Uint8Array(size);
             const layout = await frame.copyTo(buffer, copyOptions);
@@ -127,7 +140,10 @@ export async function renderRedaction(options: RenderOptions): Promise<RenderRes
               layout,
               colorSpace: frame.colorSpace.toJSON(),
             });
-            return new VideoSample(painted, { timestamp: sample.timestamp, duration: sample.duration });
+            return new VideoSample(painted, {
+              timestamp: sample.timestamp,
+              duration: sample.duration,
+            });
           } finally {
             frame.close();
           }
@@ -161,7 +177,9 @@ export async function renderRedaction(options: RenderOptions): Promise<RenderRes
             },
     });
     if (!conversion.isValid) {
-      const reasons = conversion.discardedTracks.map((d) => `${d.track.type} track: ${d.reason}`).join('; ');
+      const reasons = conversion.discardedTracks
+        .map((d) => `${d.track.type} track: ${d.reason}`)
+        .join('; ');
       throw new RenderFailed(`this browser cannot render the redacted copy (${reasons})`);
     }
     const videoKept = !conversion.discardedTracks.some((d) => d.track.type === 'video');

@@ -30,7 +30,10 @@ export function bestSighting(track: FaceTrack): TrackPoint | undefined {
 export async function trackThumbnails(options: ThumbnailOptions): Promise<Map<string, Blob>> {
   const size = options.size ?? 96;
   const input = new Input({
-    source: typeof options.source === 'string' ? new UrlSource(options.source) : new BlobSource(options.source),
+    source:
+      typeof options.source === 'string'
+        ? new UrlSource(options.source)
+        : new BlobSource(options.source),
     formats: ALL_FORMATS,
   });
   const pictures = new Map<string, Blob>();
@@ -43,7 +46,9 @@ export async function trackThumbnails(options: ThumbnailOptions): Promise<Map<st
     if (!context) throw new Error('no 2D canvas here');
     const wanted = options.analysis.tracks
       .map((track) => ({ track, point: bestSighting(track) }))
-      .filter((entry): entry is { track: FaceTrack; point: TrackPoint } => entry.point !== undefined)
+      .filter(
+        (entry): entry is { track: FaceTrack; point: TrackPoint } => entry.point !== undefined,
+      )
       .sort((a, b) => a.point.t - b.point.t);
     for (const { track, point } of wanted) {
       options.signal?.throwIfAborted();

@@ -21,7 +21,7 @@ export interface Tile {
 }
 
 /** Smallest face (in model input pixels) the detector reliably finds. */
-export const MODEL_MIN_FACE = 14;
+export const MODEL_MIN_FACE = 16;
 export const MODEL_INPUT = 128;
 
 /** Tile origins along one axis: evenly spread, the last ending at the edge. */

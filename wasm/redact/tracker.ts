@@ -49,7 +49,12 @@ export function iou(a: Box, b: Box): number {
  * fast can be clear of where its track predicted it and still be the same face.
  */
 export function bufferedIou(a: Box, b: Box): number {
-  const grow = (box: Box) => ({ x: box.x - box.w / 2, y: box.y - box.h / 2, w: box.w * 2, h: box.h * 2 });
+  const grow = (box: Box) => ({
+    x: box.x - box.w / 2,
+    y: box.y - box.h / 2,
+    w: box.w * 2,
+    h: box.h * 2,
+  });
   return iou(grow(a), grow(b));
 }
 
@@ -112,12 +117,15 @@ export class FaceTracker {
    * caller confirms (or not) and passes to `start`.
    */
   update(t: number, detections: readonly Detection[]): Detection[] {
-    if (t <= this.#time) throw new RangeError(`detections must come in time order (${t} after ${this.#time})`);
+    if (t <= this.#time)
+      throw new RangeError(`detections must come in time order (${t} after ${this.#time})`);
     this.#time = t;
     const options = this.#options;
     this.#live = this.#live.filter((live) => t - live.lastSeen <= options.maxGap);
     const high = detections.filter((d) => d.score >= options.highScore);
-    const low = detections.filter((d) => d.score >= options.lowScore && d.score < options.highScore);
+    const low = detections.filter(
+      (d) => d.score >= options.lowScore && d.score < options.highScore,
+    );
     const predicted = this.#live.map((live) => ({ live, box: predict(live.track, t) }));
     const used = new Set<Detection>();
     const sighting = (live: LiveTrack, detection: Detection) => {
@@ -145,10 +153,17 @@ export class FaceTracker {
     for (const detection of detections) {
       const taken = this.#live.some(({ track }) => {
         const box = predict(track, t);
-        return iou(box, detection.box) > 0.2 || coverage(detection.box, box) > 0.5 || coverage(box, detection.box) > 0.5;
+        return (
+          iou(box, detection.box) > 0.2 ||
+          coverage(detection.box, box) > 0.5 ||
+          coverage(box, detection.box) > 0.5
+        );
       });
       if (taken) continue;
-      const track: FaceTrack = { id: `t${this.#next++}`, points: [{ t, box: detection.box, score: detection.score }] };
+      const track: FaceTrack = {
+        id: `t${this.#next++}`,
+        points: [{ t, box: detection.box, score: detection.score }],
+      };
       this.#tracks.push(track);
       this.#live.push({ track, lastSeen: t });
       started.push(track);
@@ -162,7 +177,11 @@ export class FaceTracker {
    */
   prepend(track: FaceTrack, points: readonly TrackPoint[]): void {
     const first = track.points[0];
-    if (points.some((point, i) => (first && point.t >= first.t) || (i > 0 && point.t <= points[i - 1]!.t))) {
+    if (
+      points.some(
+        (point, i) => (first && point.t >= first.t) || (i > 0 && point.t <= points[i - 1]!.t),
+      )
+    ) {
       throw new RangeError('earlier sightings must come before the track, in time order');
     }
     track.points.unshift(...points);

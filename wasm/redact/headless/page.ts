@@ -2,6 +2,7 @@
 // renderer on this thread) on a file the command line serves, and streams the output back to it.
 import { startFaceAnalysis } from '../analyse.ts';
 import { renderRedaction } from '../render.ts';
+import { decodableSource } from '../source.ts';
 import type { HeadlessJob, HeadlessReport } from './protocol.ts';
 
 const status = document.getElementById('status')!;
@@ -13,19 +14,24 @@ async function report(message: HeadlessReport): Promise<void> {
 async function run(): Promise<void> {
   const job = (await (await fetch('/job')).json()) as HeadlessJob;
   const started = performance.now();
+  // One decodable copy for both detection and rendering when WebCodecs cannot read the original.
+  const source = await decodableSource('/input', { name: job.name });
   const live =
     job.faces === 'auto'
-      ? startFaceAnalysis({ source: '/input', sourceSha256: job.recipe.source, detector: job.detector })
+      ? startFaceAnalysis({ source, sourceSha256: job.recipe.source, detector: job.detector })
       : undefined;
   let lastSent = 0;
   const result = await renderRedaction({
-    source: '/input',
+    source,
     recipe: job.recipe,
     analysis: job.analysis,
     live,
     target: {
       async write(position, data) {
-        const response = await fetch(`/output?position=${position}`, { method: 'PUT', body: new Uint8Array(data) });
+        const response = await fetch(`/output?position=${position}`, {
+          method: 'PUT',
+          body: new Uint8Array(data),
+        });
         if (!response.ok) throw new Error(`writing the output failed: ${await response.text()}`);
       },
     },
@@ -41,7 +47,12 @@ async function run(): Promise<void> {
   const analysis = live ? await live.result : undefined;
   await report({
     type: 'done',
-    result: { ...result, seconds: (performance.now() - started) / 1000, analysis, detector: live?.stats },
+    result: {
+      ...result,
+      seconds: (performance.now() - started) / 1000,
+      analysis,
+      detector: live?.stats,
+    },
   });
   status.textContent = 'Done';
 }

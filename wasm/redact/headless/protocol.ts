@@ -6,6 +6,8 @@ import type { FaceAnalysis, RedactionRecipe } from '../recipe.ts';
 export interface HeadlessJob {
   /** `auto`: detect faces and mask all of them; `none`: only the recipe's manual masks and audio. */
   faces: 'auto' | 'none';
+  /** The input's file name (its extension helps ffmpeg.wasm when WebCodecs cannot decode it). */
+  name: string;
   recipe: RedactionRecipe;
   /** A stored analysis to use instead of detecting (with faces `none` its selected tracks are masked). */
   analysis?: FaceAnalysis;
