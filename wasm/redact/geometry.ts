@@ -90,9 +90,13 @@ export function selectedTracks(
 ): FaceTrack[] {
   if (!analysis) return [];
   const byId = new Map(analysis.tracks.map((track) => [track.id, track]));
-  // Follow merge chains to the track each one ended up in.
+  // Follow merge chains to the track each one ended up in. A merge naming a track the analysis
+  // lacks is left out (the studio's face list leaves it out too): it must not take a selected
+  // face with it.
   const parent = new Map<string, string>();
-  for (const [kept, merged] of recipe.faces.merges) if (kept !== merged) parent.set(merged, kept);
+  for (const [kept, merged] of recipe.faces.merges) {
+    if (kept !== merged && byId.has(kept) && byId.has(merged)) parent.set(merged, kept);
+  }
   const root = (id: string) => {
     const seen = new Set<string>();
     while (parent.has(id) && !seen.has(id)) {
@@ -109,7 +113,7 @@ export function selectedTracks(
   const selected = new Set(recipe.faces.selected.map(root));
   const result: FaceTrack[] = [];
   for (const [id, members] of groups) {
-    if (!selected.has(id) || !byId.has(id)) continue;
+    if (!selected.has(id)) continue;
     const points = members.flatMap((member) => member.points).sort((a, b) => a.t - b.t);
     result.push({ id, points });
   }
