@@ -82,7 +82,8 @@ export function trackBoxAt(track: FaceTrack, t: number, hold: number): Box | nul
 
 /**
  * The tracks a recipe masks: each selected track with every track merged into it folded in (their
- * sightings together, so a gap between them is bridged: they are one person).
+ * sightings together, so a gap between them is bridged: they are one person). Merged tracks seen at
+ * the same time stay apart, under the same id, so that neither face goes unmasked.
  */
 export function selectedTracks(
   analysis: FaceAnalysis | undefined,
@@ -114,8 +115,15 @@ export function selectedTracks(
   const result: FaceTrack[] = [];
   for (const [id, members] of groups) {
     if (!selected.has(id)) continue;
-    const points = members.flatMap((member) => member.points).sort((a, b) => a.t - b.t);
-    result.push({ id, points });
+    const chains: TrackPoint[][] = [];
+    const byStart = members.filter((member) => member.points.length > 0);
+    byStart.sort((a, b) => a.points[0]!.t - b.points[0]!.t);
+    for (const { points } of byStart) {
+      const after = chains.find((chain) => chain[chain.length - 1]!.t < points[0]!.t);
+      if (after) after.push(...points);
+      else chains.push([...points]);
+    }
+    for (const points of chains) result.push({ id, points });
   }
   return result;
 }
