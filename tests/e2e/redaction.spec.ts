@@ -31,8 +31,8 @@ const VIDEO = 'lobby-camera.mp4';
 const COPY = 'lobby-camera (redacted).mp4';
 /** Where the astronaut's face is in the composed video, in pixels (640×360). */
 const FACE = { x: 300, y: 80, w: 45, h: 50 };
-/** A stretch of the test pattern far from the face. */
-const BACKGROUND = { x: 20, y: 250, w: 60, h: 60 };
+/** A stretch of the test pattern far from both faces. */
+const BACKGROUND = { x: 570, y: 295, w: 50, h: 50 };
 
 let dir = '';
 let videoSha256 = '';
@@ -40,13 +40,19 @@ const shots = process.env.REDACTION_SHOTS;
 
 test.beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'exhibit-e2e-redaction-'));
-  // The fixture portrait (its face about 55 pixels wide) over a moving test pattern, with a tone.
+  // The fixture portrait (its face about 55 pixels wide) over a moving test pattern, with a tone,
+  // and from 3 s a second, smaller one in the corner: two people.
   const video = await ffmpeg(dir, VIDEO, [
     ...['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25'],
     ...['-loop', '1', '-i', fixturePath('astronaut.png')],
     ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
-    ...['-filter_complex', '[1]scale=280:280[p];[0][p]overlay=x=200:y=40:shortest=1[v]'],
-    ...['-map', '[v]', '-map', '2', '-t', '3'],
+    ...[
+      '-filter_complex',
+      '[1]split[a][b];[a]scale=280:280[p];[b]scale=200:200[q];' +
+        '[0][p]overlay=x=200:y=40:shortest=1[v1];' +
+        "[v1][q]overlay=x=0:y=0:enable='gte(t,3)'[v]",
+    ],
+    ...['-map', '[v]', '-map', '2', '-t', '6'],
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac'],
   ]);
   videoSha256 = createHash('sha256').update(video).digest('hex');
@@ -120,7 +126,7 @@ async function frameOf(path: string): Promise<Buffer> {
   return stdout;
 }
 
-test('faces found, one chosen and a redacted copy rendered into the case, linked to its untouched original', async ({
+test('faces found and chosen, a redacted copy rendered into the case, linked to its untouched original', async ({
   page,
   browser,
   exhibit,
@@ -145,10 +151,18 @@ test('faces found, one chosen and a redacted copy rendered into the case, linked
   await ivy.getByRole('button', { name: 'Render redacted copy' }).click();
   await expect(ivy.getByTestId('render-problem')).toContainText('Nothing to redact yet');
 
-  await ivy.getByRole('button', { name: 'Find faces', exact: true }).click();
-  await expect(ivy.getByTestId('analysis-progress')).toBeVisible();
+  // Finding faces can be stopped; nothing is kept then.
+  const findFaces = ivy.getByRole('button', { name: 'Find faces', exact: true });
+  await findFaces.click();
+  await ivy.getByTestId('analysis-progress').getByRole('button', { name: 'Cancel' }).click();
+  await expect(ivy.getByTestId('analysis-progress')).toHaveCount(0);
+  await expect(findFaces).toBeVisible();
+
+  await findFaces.click();
+  await expect(ivy.getByTestId('analysis-progress').getByRole('progressbar')).toBeVisible();
   const faces = ivy.getByTestId('face-track');
-  await expect(faces.first()).toBeVisible({ timeout: 90_000 });
+  await expect(faces.nth(1)).toBeVisible({ timeout: 90_000 });
+  const found = await faces.count();
   await shoot(ivy, 'studio-desktop');
 
   // A colleague's device chooses a face this analysis does not have: the render says so.
@@ -170,12 +184,32 @@ test('faces found, one chosen and a redacted copy rendered into the case, linked
     'the face analysis does not have (ghost-track)',
   );
 
+  // All, then all but one; two faces of one person merged into one, and separated again.
+  const count = ivy.getByTestId('face-count');
   await ivy.getByRole('button', { name: 'Select none' }).click();
-  await faces.first().getByRole('checkbox').check();
-  await expect(ivy.getByTestId('face-count')).toContainText('1 to redact');
+  await expect(count).toContainText(`${found} faces found · 0 to redact`);
+  await ivy.getByRole('button', { name: 'Select all' }).click();
+  await expect(count).toContainText(`· ${found} to redact`);
+  await faces.last().getByRole('checkbox').uncheck();
+  await expect(count).toContainText(`· ${found - 1} to redact`);
+  await ivy.getByLabel('Keep').selectOption({ label: 'Face 1' });
+  await ivy.getByLabel('The same person as').selectOption({ label: 'Face 2' });
+  await ivy.getByRole('button', { name: 'Merge' }).click();
+  await expect(faces).toHaveCount(found - 1);
+  await ivy.getByRole('button', { name: 'Separate' }).click();
+  await expect(faces).toHaveCount(found);
+  await ivy.getByRole('button', { name: 'Select all' }).click();
+  await expect(count).toContainText(`· ${found} to redact`);
   expect(await seriousViolations(ivy)).toEqual([]);
 
-  await ivy.getByRole('button', { name: 'Render redacted copy' }).click();
+  // A render can be stopped too: no copy joins the case.
+  const render = ivy.getByRole('button', { name: 'Render redacted copy' });
+  await render.click();
+  await ivy.getByTestId('render-progress').getByRole('button', { name: 'Cancel' }).click();
+  await expect(ivy.getByTestId('render-progress')).toHaveCount(0);
+  await expect(ivy.getByTestId('render-done')).toHaveCount(0);
+
+  await render.click();
   await expect(ivy.getByTestId('render-progress')).toBeVisible();
   const done = ivy.getByTestId('render-done');
   await expect(done).toContainText(COPY, { timeout: 120_000 });
@@ -223,7 +257,7 @@ test('faces found, one chosen and a redacted copy rendered into the case, linked
     await reader.synced(10_000);
     const recipe = readRecipe(reader.doc, evidenceId, videoSha256);
     expect(recipe.faces.analysis).toMatch(/^[0-9a-f]{64}$/);
-    expect(recipe.faces.selected).toHaveLength(1);
+    expect(recipe.faces.selected).toHaveLength(found);
   } finally {
     reader.destroy();
   }

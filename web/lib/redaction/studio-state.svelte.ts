@@ -157,7 +157,8 @@ export class RedactionStudio {
         },
       });
     } catch (err) {
-      handleError(err, 'Faces could not be found');
+      // Stopped with Cancel: the engine's own cancellation error is no failure to report.
+      if (!control.signal.aborted) handleError(err, 'Faces could not be found');
     } finally {
       this.#finish(control);
     }
@@ -179,7 +180,8 @@ export class RedactionStudio {
         onProgress: (progress) => (this.#task = { kind: 'rendering', progress }),
       });
     } catch (err) {
-      handleError(err, 'The redacted copy could not be made');
+      // Stopped with Cancel: the engine's own cancellation error is no failure to report.
+      if (!control.signal.aborted) handleError(err, 'The redacted copy could not be made');
     } finally {
       this.#finish(control);
     }
