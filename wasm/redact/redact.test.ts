@@ -93,6 +93,14 @@ async function samples(path: string): Promise<Int16Array> {
   return new Int16Array(stdout.buffer, stdout.byteOffset, stdout.byteLength / 2);
 }
 
+/** ffmpeg's description of a file's streams (on stderr; it fails for want of an output). */
+function described(path: string): Promise<string> {
+  return run(FFMPEG, ['-hide_banner', '-i', path]).then(
+    () => '',
+    (error: { stderr?: string }) => error.stderr ?? '',
+  );
+}
+
 function loudness(audio: Int16Array, from: number, to: number): number {
   let sum = 0;
   for (let i = Math.floor(from * 8000); i < Math.floor(to * 8000); i++) sum += Math.abs(audio[i]!);
@@ -215,12 +223,6 @@ pipeline(
 
 pipeline('leaves the audio out when asked', async () => {
   await redact(options('silent.mp4', { faces: 'none', removeAudio: true }));
-  // ffmpeg describes the streams of its input on stderr (and fails for want of an output).
-  const described = (path: string) =>
-    run(FFMPEG, ['-hide_banner', '-i', path]).then(
-      () => '',
-      (error: { stderr?: string }) => error.stderr ?? '',
-    );
   const original = await described(clip);
   const silent = await described(join(dir, 'silent.mp4'));
   assert.match(original, /Audio:/);

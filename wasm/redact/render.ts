@@ -7,6 +7,7 @@ import {
   ALL_FORMATS,
   AudioSample,
   BlobSource,
+  canEncodeAudio,
   Conversion,
   Input,
   Mp4OutputFormat,
@@ -96,6 +97,12 @@ export async function renderRedaction(options: RenderOptions): Promise<RenderRes
     let lastReport = 0;
     let buffer = new Uint8Array(0);
     const ranges = recipe.audio.ranges;
+    // Edited audio is re-encoded as AAC, which every player and court system plays; Chromium on
+    // Linux has no AAC encoder, so mediabunny's (FFmpeg's, in wasm, inside the app) steps in.
+    if (ranges.length > 0 && !recipe.audio.removeTrack && !(await canEncodeAudio('aac'))) {
+      const { registerAacEncoder } = await import('@mediabunny/aac-encoder');
+      registerAacEncoder();
+    }
 
     const conversion = await Conversion.init({
       input,
@@ -155,6 +162,7 @@ export async function renderRedaction(options: RenderOptions): Promise<RenderRes
           ? {}
           : {
               forceTranscode: true,
+              codec: 'aac',
               process: (sample) => {
                 if (!touchesRanges(ranges, sample.timestamp, sample.duration)) return sample;
                 const channels = sample.numberOfChannels;
