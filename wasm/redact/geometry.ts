@@ -7,6 +7,7 @@ import type {
   ManualMask,
   MaskShape,
   RedactionRecipe,
+  TrackPoint,
 } from './recipe.ts';
 
 /**
