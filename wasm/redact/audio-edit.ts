@@ -26,9 +26,13 @@ export function applyAudioRanges(
   ranges: readonly AudioRange[],
 ): void {
   const length = planes[0]?.length ?? 0;
+  // The first sample at or after `time`. Rounding error in `time - start` (0.9000000000000004
+  // for 3.9 - 3) would otherwise move a boundary by a sample, differently in differently split
+  // chunks; a millionth of a sample is far above that error and far below a sample.
+  const firstAt = (time: number) => Math.ceil((time - start) * sampleRate - 1e-6);
   for (const range of ranges) {
-    const from = Math.max(0, Math.ceil((range.start - start) * sampleRate));
-    const to = Math.min(length, Math.ceil((range.end - start) * sampleRate));
+    const from = Math.max(0, firstAt(range.start));
+    const to = Math.min(length, firstAt(range.end));
     if (to <= from) continue;
     for (const plane of planes) {
       for (let i = from; i < to; i++) {
