@@ -18,8 +18,11 @@ export function estimator(
   return (done: number, total: number): RedactionProgress => {
     const elapsed = (now() - started) / 1000;
     const share = total > 0 ? done / total : 0;
+    // Never below 0: a container's frame count is an estimate, and more frames can come.
     const secondsLeft =
-      share >= 0.02 || (elapsed >= 2 && share > 0) ? (elapsed / share) * (1 - share) : null;
+      share >= 0.02 || (elapsed >= 2 && share > 0)
+        ? Math.max(0, (elapsed / share) * (1 - share))
+        : null;
     return { phase, done, total, secondsLeft };
   };
 }
