@@ -2,15 +2,16 @@
 //
 // BlazeFace short range sees 128×128 pixels and finds faces from about 14 to 90 pixels across in
 // that input (measured on the fixture face at 8 positions per size: 14 px 8/8 with scores
-// 0.19-0.58, 12 px 5/8, 16-96 px 8/8 at 0.57-0.97). A face of 24 pixels in a 720p frame is
+// 0.19-0.58, 12 px 5/8, 16-96 px 8/8 at 0.57-0.97); tiles are scaled so the smallest face wanted
+// appears at 16 px. A face of 24 pixels in a 720p frame is
 // invisible to it on the whole frame (shrunk to 128 wide, 2.4 pixels), so the frame is covered by
 // square tiles at three scales, each scale responsible for a band of face sizes. Neighbouring tiles
 // overlap by the band's largest face, so every face lies whole inside at least one tile.
 //
-// A full scan of a 720p frame is about 43 detector calls (about 200 ms here). It is spread over
-// `scanEvery` frames (a few tiles on each detection frame), after a full scan of the first frame;
-// faces already found are re-detected every `step` frames on crops around them instead (see
-// track-crops in detector-worker.ts), four to a call.
+// A full scan of a 720p frame is 64 detector calls (about 300 ms here), of 1080p 154. It is spread
+// over `scanEvery` frames (a few tiles on each detection frame), after a full scan of the first
+// frame; faces already found are re-detected every `step` frames on crops around them instead
+// (detectAround in detector-worker.ts), four to a call.
 
 /** A region of the source frame, in source pixels, read into the detector's 128×128 input. */
 export interface Tile {
