@@ -100,6 +100,19 @@ function range(value: string, mode: AudioMode): { start: number; end: number; mo
 }
 
 export function parseCli(argv: string[]): CliOptions | 'help' {
+  try {
+    return parseValues(argv);
+  } catch (error) {
+    // node:util's own refusals (an unknown option, a missing value) name the option already.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError((error as Error).message);
+    }
+    throw error;
+  }
+}
+
+function parseValues(argv: string[]): CliOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
