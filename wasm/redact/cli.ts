@@ -78,11 +78,14 @@ function number(
   fallback: number,
   min: number,
   max: number,
+  whole = false,
 ): number {
   if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
-    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${value}"`);
+  // Digits only: Number() also takes "" and " " (as 0), "0x20" and "1e2".
+  const parsed = (whole ? /^\d+$/ : /^\d+(?:\.\d+)?$/).test(value) ? Number(value) : NaN;
+  if (!(parsed >= min && parsed <= max)) {
+    const kind = whole ? 'a whole number' : 'a number';
+    throw new UsageError(`--${name} must be ${kind} from ${min} to ${max}, got "${value}"`);
   }
   return parsed;
 }
@@ -163,9 +166,16 @@ function parseValues(argv: string[]): CliOptions | 'help' {
     ranges,
     removeAudio: values['remove-audio'] ?? false,
     analysis: values.analysis,
-    minFace: number('min-face', values['min-face'], DEFAULT_DETECTOR.minFace, 8, 4096),
-    step: number('step', values.step, DEFAULT_DETECTOR.step, 1, 300),
-    scanEvery: number('scan-every', values['scan-every'], DEFAULT_DETECTOR.scanEvery, 1, 3000),
+    minFace: number('min-face', values['min-face'], DEFAULT_DETECTOR.minFace, 8, 4096, true),
+    step: number('step', values.step, DEFAULT_DETECTOR.step, 1, 300, true),
+    scanEvery: number(
+      'scan-every',
+      values['scan-every'],
+      DEFAULT_DETECTOR.scanEvery,
+      1,
+      3000,
+      true,
+    ),
     quiet: values.quiet ?? false,
   };
 }
