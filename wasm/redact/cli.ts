@@ -154,6 +154,13 @@ function parseValues(argv: string[]): CliOptions | 'help' {
   ];
   if (resolve(values.in) === resolve(values.out))
     throw new UsageError('--out must not be the input file');
+  if (values.recipe && resolve(values.recipe) === resolve(values.out)) {
+    throw new UsageError('--out must not be the recipe file');
+  }
+  const analysis = values.analysis;
+  if (analysis && [values.in, values.out].some((path) => resolve(path) === resolve(analysis))) {
+    throw new UsageError('--analysis must not be the input or the output file');
+  }
   void AUDIO_MODES;
   return {
     input: values.in,
@@ -165,7 +172,7 @@ function parseValues(argv: string[]): CliOptions | 'help' {
     padding: number('padding', values.padding, 0.3, 0, 2),
     ranges,
     removeAudio: values['remove-audio'] ?? false,
-    analysis: values.analysis,
+    analysis,
     minFace: number('min-face', values['min-face'], DEFAULT_DETECTOR.minFace, 8, 4096, true),
     step: number('step', values.step, DEFAULT_DETECTOR.step, 1, 300, true),
     scanEvery: number(
