@@ -163,6 +163,7 @@ test('faces found and chosen, a redacted copy rendered into the case, linked to 
   const faces = ivy.getByTestId('face-track');
   await expect(faces.nth(1)).toBeVisible({ timeout: 90_000 });
   const found = await faces.count();
+  await expect(faces.first().getByTestId('face-thumbnail')).toBeVisible({ timeout: 30_000 });
   await shoot(ivy, 'studio-desktop');
 
   // A colleague's device chooses a face this analysis does not have: the render says so.

@@ -36,6 +36,7 @@ export class RedactionStudio {
   #renders = $state.raw<RenderRecord[]>([]);
   #analysis = $state.raw<FaceAnalysis | undefined>(undefined);
   #analysisError = $state<string | undefined>(undefined);
+  #thumbnails = $state.raw<ReadonlyMap<string, string>>(new Map()); // eslint-disable-line svelte/prefer-svelte-reactivity -- replaced whole
 
   #task = $state.raw<StudioTask | undefined>(undefined);
   #mayEdit = $state<boolean | undefined>(undefined);
@@ -100,6 +101,10 @@ export class RedactionStudio {
 
   get analysisError(): string | undefined {
     return this.#analysisError;
+  }
+
+  get thumbnails(): ReadonlyMap<string, string> {
+    return this.#thumbnails;
   }
 
   get task(): StudioTask | undefined {
@@ -194,6 +199,7 @@ export class RedactionStudio {
   destroy(): void {
     this.cancel();
     this.#stopRecipe?.();
+    for (const url of this.#thumbnails.values()) URL.revokeObjectURL(url);
   }
 
   #start(task: StudioTask): AbortController {
@@ -222,10 +228,28 @@ export class RedactionStudio {
       this.#analysis = analysis;
       this.#loadedSha = sha256;
       this.#analysisError = undefined;
+      // The faces list shows at once; their pictures follow as they are decoded.
+      void this.#makeThumbnails(analysis);
     } catch (err) {
       this.#analysisError = err instanceof Error ? err.message : String(err);
     } finally {
       if (this.#loading === sha256) this.#loading = undefined;
+    }
+  }
+
+  async #makeThumbnails(analysis: FaceAnalysis): Promise<void> {
+    const record = this.record;
+    if (!record || analysis.tracks.length === 0) return;
+    try {
+      const next = await redaction.faceThumbnails(record, analysis);
+      if (this.#analysis !== analysis) {
+        for (const url of next.values()) URL.revokeObjectURL(url);
+        return;
+      }
+      for (const url of this.#thumbnails.values()) URL.revokeObjectURL(url);
+      this.#thumbnails = next;
+    } catch (err) {
+      handleError(err, 'The face pictures could not be made');
     }
   }
 

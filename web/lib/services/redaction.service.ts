@@ -113,6 +113,16 @@ export async function loadAnalysis(
   return analysis;
 }
 
+/** One small picture per track, from its best sighting, as object URLs (revoke them after). */
+export async function faceThumbnails(
+  record: EvidenceRecord,
+  analysis: FaceAnalysis,
+): Promise<Map<string, string>> {
+  const { trackThumbnails } = await import('../../../wasm/redact/thumbnails.ts');
+  const pictures = await trackThumbnails({ source: originalOf(record).url, analysis, size: 96 });
+  return new Map([...pictures].map(([id, jpeg]) => [id, URL.createObjectURL(jpeg)]));
+}
+
 /**
  * Renders are written here, on this device's disk, then copied into the upload queue. Each is
  * held under a Web Lock while it is written, so a later render (in any tab) clears only what
