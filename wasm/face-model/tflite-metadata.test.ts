@@ -138,6 +138,11 @@ adding('stores a ModelMetadata whose input is normalised with mean 127.5 and std
   assert.equal(normalization.floats(0), [127.5]);
   assert.equal(normalization.floats(1), [127.5]);
   assert.is(subgraphs[0]!.tables(3).length, 2, 'both outputs described');
+  const content = inputs[0]!.table(3);
+  assert.is(content.int8(0), 2, 'content is ImageProperties');
+  const image = content.table(1);
+  assert.is(image.int8(0), 1, 'colour space RGB');
+  assert.equal([image.table(1).int32(0), image.table(1).int32(1)], [128, 128]);
 });
 
 adding('leaves every original buffer byte for byte as it was, 16-byte alignment kept', () => {
@@ -165,6 +170,28 @@ adding('keeps the operator codes and subgraphs the root lists', () => {
   assert.equal(after, before);
 });
 
+adding('keeps the metadata entries a model already has', () => {
+  // A model whose one entry is named otherwise: the produced one, its entry renamed in place.
+  const renamed = produced.slice();
+  const name = new TextEncoder().encode(METADATA_NAME);
+  const at = renamed.findIndex((_, i) => name.every((byte, k) => renamed[i + k] === byte));
+  renamed.set(new TextEncoder().encode('OTHER__METADATA'), at);
+  const before = readModel(renamed);
+  assert.equal(before.metadata, [{ name: 'OTHER__METADATA', buffer: before.bufferCount - 1 }]);
+  const after = readModel(withFaceDetectorMetadata(renamed));
+  assert.equal(after.metadata, [
+    { name: 'OTHER__METADATA', buffer: before.bufferCount - 1 },
+    { name: METADATA_NAME, buffer: before.bufferCount },
+  ]);
+  for (let i = 0; i < before.bufferCount; i++)
+    assert.equal(after.bufferData(i), before.bufferData(i));
+});
+
+adding('keeps the schema version', () => {
+  assert.is(Table.root(produced).int32(0), Table.root(source).int32(0));
+  assert.is(Table.root(source).int32(0), 3);
+});
+
 adding('does not change the model it was given', () => {
   const copy = source.slice();
   withFaceDetectorMetadata(copy);
@@ -178,7 +205,11 @@ adding('refuses a file that is not a TFLite model', () => {
 });
 
 adding('refuses a truncated model, wherever it was cut', () => {
-  for (const length of [12, 64, 1024, source.byteLength >> 1, source.byteLength - 1]) {
+  const cuts = [12, 64, 1024];
+  for (let length = 2048; length < source.byteLength; length += 997) cuts.push(length);
+  // The file ends with the operator codes: every cut through them too.
+  for (let length = source.byteLength - 64; length < source.byteLength; length++) cuts.push(length);
+  for (const length of cuts) {
     refuses(
       () => withFaceDetectorMetadata(source.subarray(0, length)),
       /too short|damaged|outside the file/,
