@@ -59,6 +59,17 @@ updating('keeps a face that stops and turns back as one track', () => {
   assert.is(tracker.tracks[0]!.points.length, path.length);
 });
 
+updating('keeps a face coming quickly closer as one track', () => {
+  // 30% larger at every detection, from 30 px to 600 px.
+  const frames = Array.from({ length: 14 }, (_, i) => {
+    const size = Math.min(600, 30 * 1.3 ** i);
+    return [face(640 + i * 5 - size / 2, 360 - size / 2, size)];
+  });
+  const tracker = track(frames);
+  assert.is(tracker.tracks.length, 1);
+  assert.is(tracker.tracks[0]!.points.length, 14);
+});
+
 updating('keeps two faces walking past each other as two tracks', () => {
   const frames = Array.from({ length: 40 }, (_, i) => [
     face(200 + i * 20, 200, 60),
@@ -87,6 +98,40 @@ updating(
     );
   },
 );
+
+updating('keeps several faces, each missed now and then, on a track each', () => {
+  // [x, y, size, dx, dy] in pixels, moving per detection step; jittered by up to 2 px.
+  const faces = [
+    [100, 100, 24, 20, 0],
+    [900, 200, 24, -20, 6],
+    [300, 500, 40, 12, -8],
+    [600, 300, 60, -6, 4],
+    [1100, 600, 30, -15, -10],
+  ] as const;
+  const jitter = (i: number, k: number) => Math.sin(i * 12.9898 + k * 78.233) * 2;
+  const frames = Array.from({ length: 40 }, (_, i) =>
+    faces.flatMap(([x, y, size, dx, dy], k) =>
+      (i + k) % 7 === 3
+        ? []
+        : [face(x + dx * i + jitter(i, k), y + dy * i + jitter(k, i), size, 0.5 + 0.05 * k)],
+    ),
+  );
+  const tracker = track(frames);
+  assert.is(tracker.tracks.length, faces.length);
+  const onPath = (k: number, box: { x: number; y: number }, i: number) => {
+    const [x, y, , dx, dy] = faces[k]!;
+    return Math.abs(box.x * WIDTH - x - dx * i) <= 2 && Math.abs(box.y * HEIGHT - y - dy * i) <= 2;
+  };
+  for (const { points } of tracker.tracks) {
+    const k = faces.findIndex((_, k) => onPath(k, points[0]!.box, Math.round(points[0]!.t / STEP)));
+    assert.ok(k >= 0, 'the track starts on a face');
+    for (const point of points) {
+      const i = Math.round(point.t / STEP);
+      assert.ok(onPath(k, point.box, i), `the track of face ${k} took another face at step ${i}`);
+    }
+    assert.ok(points.length >= 34, `face ${k}: ${points.length} sightings`);
+  }
+});
 
 updating('ignores detections below the low score', () => {
   const tracker = track([[face(600, 300, 60)]]);
