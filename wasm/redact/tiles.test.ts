@@ -1,5 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { DEFAULT_DETECTOR } from './detector-protocol.ts';
 import { MODEL_INPUT, scanTiles, tilesForFrame, type Tile } from './tiles.ts';
 
 /** Where BlazeFace short range finds faces, in pixels of its 128-pixel input. */
@@ -134,6 +135,18 @@ scheduling('scans each tile exactly once in every period of scanEvery frames', (
       [...seen.values()].every((count) => count === 1),
       `once each from frame ${from}`,
     );
+  }
+});
+
+scheduling('scans each tile at least once in any scanEvery frames, whatever the step', () => {
+  for (const every of [DEFAULT_DETECTOR, { step: 4, scanEvery: 90 }, { step: 7, scanEvery: 30 }]) {
+    for (const from of [1, 33, 500]) {
+      const seen = new Set<Tile>();
+      for (let index = from; index < from + every.scanEvery; index++) {
+        for (const tile of tilesForFrame(tiles, index, every)) seen.add(tile);
+      }
+      assert.is(seen.size, tiles.length, `step ${every.step}, scanEvery ${every.scanEvery}`);
+    }
   }
 });
 
