@@ -244,6 +244,27 @@ filling('clips a mask partly outside the frame, and ignores one wholly outside',
   }
 });
 
+filling('clips a polygon reaching past the frame to the part inside', () => {
+  // The triangle's long side runs corner to corner: it covers the frame's top-left half.
+  const points: Array<[number, number]> = [
+    [-0.5, -0.5],
+    [1.5, -0.5],
+    [-0.5, 1.5],
+  ];
+  for (const format of FORMATS) {
+    const { before, after, planes } = paint(
+      format,
+      [{ shape: 'polygon', box: { x: -0.5, y: -0.5, w: 2, h: 2 }, points }],
+      fill,
+    );
+    check(before, after, planes, (p, x, y) => {
+      const sub = planes[p]!.sub;
+      const reach = (x * sub + sub / 2) / W + (y * sub + sub / 2) / H;
+      return reach < 0.9 ? filled(format, p) : reach > 1.1 ? 'same' : 'any';
+    });
+  }
+});
+
 filling('fills the whole frame for a mask larger than it', () => {
   const { after, planes } = paint(
     'NV12',
