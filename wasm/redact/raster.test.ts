@@ -481,6 +481,58 @@ blurring('keeps a uniform area its colour', () => {
 pixelating.run();
 blurring.run();
 
+const anyMask = suite('paintMasks: any mask');
+
+anyMask('writes nothing outside the box of any mask, in any style, format or frame size', () => {
+  // A repeatable sequence of fractions (a linear congruential generator).
+  let state = 12345;
+  const next = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 2 ** 32;
+  };
+  const kinds = ['fill', 'blur', 'pixelate'] as const;
+  const shapes = ['rectangle', 'ellipse', 'polygon'] as const;
+  for (let round = 0; round < 300; round++) {
+    const format = FORMATS[round % FORMATS.length]!;
+    const width = 16 + Math.floor(next() * 50);
+    const height = 16 + Math.floor(next() * 50);
+    // Boxes from well outside the frame to larger than it.
+    const box = { x: next() * 1.6 - 0.5, y: next() * 1.6 - 0.5, w: next() * 0.9, h: next() * 0.9 };
+    const shape = shapes[Math.floor(next() * 3)]!;
+    const geometry: MaskGeometry =
+      shape === 'polygon'
+        ? {
+            shape,
+            box,
+            points: [
+              [box.x, box.y + box.h],
+              [box.x + box.w * next(), box.y],
+              [box.x + box.w, box.y + box.h * next()],
+            ],
+          }
+        : { shape, box };
+    const style: MaskStyle = {
+      kind: kinds[Math.floor(next() * 3)]!,
+      strength: 1 + Math.floor(next() * 100),
+      color: '#336699',
+    };
+    const { before, after, planes } = paint(format, [geometry], style, noise(round), width, height);
+    const rect = {
+      x: Math.floor(box.x * width),
+      y: Math.floor(box.y * height),
+      w: 0,
+      h: 0,
+    };
+    rect.w = Math.ceil((box.x + box.w) * width) - rect.x;
+    rect.h = Math.ceil((box.y + box.h) * height) - rect.y;
+    check(before, after, planes, (p, x, y) =>
+      where(planes[p]!, x, y, rect) === 'outside' ? 'same' : 'any',
+    );
+  }
+});
+
+anyMask.run();
+
 const blocks = suite('blockSize');
 
 blocks('grows with strength', () => {
