@@ -167,6 +167,25 @@ export function paintMasks(
   }
 }
 
+/**
+ * Calls `run(start, end)` for each stretch of consecutive inside samples in a mask row (an ellipse
+ * or a rectangle has one per row), so painting needs no test per pixel.
+ */
+function forEachRun(
+  mask: Uint8Array,
+  row: number,
+  width: number,
+  run: (start: number, end: number) => void,
+): void {
+  let i = 0;
+  while (i < width) {
+    while (i < width && mask[row + i] === 0) i++;
+    const start = i;
+    while (i < width && mask[row + i] === 1) i++;
+    if (i > start) run(start, i);
+  }
+}
+
 function paintPlane(
   data: Uint8Array,
   plane: Plane,
@@ -199,10 +218,12 @@ function paintPlane(
   if (style.kind === 'fill') {
     for (let j = 0; j < ph; j++) {
       const base = offset + (py0 + j) * stride + px0 * n;
-      for (let i = 0; i < pw; i++) {
-        if (mask[j * pw + i] === 0) continue;
-        for (let c = 0; c < n; c++) data[base + i * n + c] = plane.fill[c]!;
-      }
+      forEachRun(mask, j * pw, pw, (start, end) => {
+        if (n === 1) data.fill(plane.fill[0]!, base + start, base + end);
+        else
+          for (let i = start; i < end; i++)
+            for (let c = 0; c < n; c++) data[base + i * n + c] = plane.fill[c]!;
+      });
     }
     return;
   }
@@ -237,11 +258,19 @@ function paintPlane(
     for (let j = 0; j < ph; j++) {
       const base = offset + (py0 + j) * stride + px0 * n;
       const cellRow = Math.min(gh - 1, (j / b) | 0) * gw;
-      for (let i = 0; i < pw; i++) {
-        if (mask[j * pw + i] === 0) continue;
-        const cell = cellRow + cellOf[i]!;
-        for (let c = 0; c < n; c++) data[base + i * n + c] = means[cell * n + c]!;
-      }
+      forEachRun(mask, j * pw, pw, (start, end) => {
+        for (let i = start; i < end;) {
+          // Up to the end of this block (or of the run), one value per component.
+          const cell = cellRow + cellOf[i]!;
+          let next = i + 1;
+          while (next < end && cellOf[next] === cellOf[i]) next++;
+          if (n === 1) data.fill(means[cell]!, base + i, base + next);
+          else
+            for (let k = i; k < next; k++)
+              for (let c = 0; c < n; c++) data[base + k * n + c] = means[cell * n + c]!;
+          i = next;
+        }
+      });
     }
     return;
   }
@@ -256,35 +285,29 @@ function paintPlane(
     right[i] = Math.min(gw - 1, left[i]! + 1);
     across[i] = f - left[i]!;
   }
+  // Each row of blocks interpolated across once (gh × pw values), so a pixel costs one
+  // interpolation down.
+  const rows = new Float32Array(gh * pw * n);
+  for (let g = 0; g < gh; g++) {
+    for (let i = 0; i < pw; i++) {
+      const k = across[i]!;
+      const a = (g * gw + left[i]!) * n;
+      const z = (g * gw + right[i]!) * n;
+      for (let c = 0; c < n; c++)
+        rows[(g * pw + i) * n + c] = means[a + c]! + (means[z + c]! - means[a + c]!) * k;
+    }
+  }
   for (let j = 0; j < ph; j++) {
     const f = Math.min(gh - 1, Math.max(0, (j + 0.5) / b - 0.5));
-    const top = Math.floor(f) * gw;
-    const bottom = Math.min(gh - 1, Math.floor(f) + 1) * gw;
+    const top = Math.floor(f) * pw * n;
+    const bottom = Math.min(gh - 1, Math.floor(f) + 1) * pw * n;
     const down = f - Math.floor(f);
     const base = offset + (py0 + j) * stride + px0 * n;
-    const maskRow = j * pw;
-    if (n === 1) {
-      for (let i = 0; i < pw; i++) {
-        if (mask[maskRow + i] === 0) continue;
-        const k = across[i]!;
-        const upper = means[top + left[i]!]! * (1 - k) + means[top + right[i]!]! * k;
-        const lower = means[bottom + left[i]!]! * (1 - k) + means[bottom + right[i]!]! * k;
-        data[base + i] = upper + (lower - upper) * down;
+    forEachRun(mask, j * pw, pw, (start, end) => {
+      for (let at = start * n; at < end * n; at++) {
+        const upper = rows[top + at]!;
+        data[base + at] = upper + (rows[bottom + at]! - upper) * down;
       }
-      continue;
-    }
-    for (let i = 0; i < pw; i++) {
-      if (mask[maskRow + i] === 0) continue;
-      const k = across[i]!;
-      const a0 = (top + left[i]!) * n;
-      const a1 = (top + right[i]!) * n;
-      const b0 = (bottom + left[i]!) * n;
-      const b1 = (bottom + right[i]!) * n;
-      for (let c = 0; c < n; c++) {
-        const upper = means[a0 + c]! + (means[a1 + c]! - means[a0 + c]!) * k;
-        const lower = means[b0 + c]! + (means[b1 + c]! - means[b0 + c]!) * k;
-        data[base + i * n + c] = upper + (lower - upper) * down;
-      }
-    }
+    });
   }
 }
