@@ -217,6 +217,26 @@ adding('refuses a truncated model, wherever it was cut', () => {
   }
 });
 
+adding('answers a model damaged anywhere in its tables with InvalidModel, if at all', () => {
+  // The tables sit at the start and the end of the file; the weights between them.
+  const spots = [
+    ...Array.from({ length: 1024 }, (_, i) => i),
+    ...Array.from({ length: 1024 }, (_, i) => source.byteLength - 1024 + i),
+  ];
+  let refused = 0;
+  for (const at of spots) {
+    const damaged = source.slice();
+    damaged[at] = 0xff;
+    try {
+      withFaceDetectorMetadata(damaged);
+    } catch (error) {
+      assert.instance(error, InvalidModel, `byte ${at}: ${String(error)}`);
+      refused++;
+    }
+  }
+  assert.ok(refused > 100, `${refused} refused`);
+});
+
 adding('refuses a model that already has the metadata', () => {
   refuses(() => withFaceDetectorMetadata(produced), /already has TFLite metadata/);
 });
