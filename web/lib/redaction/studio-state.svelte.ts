@@ -174,6 +174,7 @@ export class RedactionStudio {
     if (!record || this.#task) return;
     this.#problem = this.blocker;
     if (this.#problem) return;
+    this.#lastResult = undefined;
     const control = this.#start({ kind: 'rendering', progress: undefined });
     try {
       this.#lastResult = await redaction.renderRedactedCopy({
