@@ -58,6 +58,7 @@ for (const [width, height, minFace] of [
   [100, 60, 24],
   [1280, 720, 16],
   [1920, 1080, 40],
+  [2560, 1080, 24],
 ] as const) {
   scanning(
     `lets the detector see every face from ${minFace} px up whole in a ${width}×${height} frame`,
