@@ -32,7 +32,7 @@ function frameOf(
   }).frame;
 }
 
-const FORMATS: FrameFormat[] = ['I420', 'NV12', 'RGBA', 'RGBX', 'BGRA', 'BGRX'];
+const FORMATS: FrameFormat[] = ['I420', 'I420A', 'NV12', 'RGBA', 'RGBX', 'BGRA', 'BGRX'];
 const SIZE = 32;
 /** An output square, filled with a value the reader never writes as alpha. */
 const output = () => new Uint8ClampedArray(SIZE * SIZE * 4).fill(77);
@@ -53,7 +53,7 @@ for (const format of FORMATS) {
       const frame = frameOf(format, 90, 70, () => colour);
       const out = output();
       readRegion(frame, { x: 10, y: 6, w: 64, h: 64 }, out, SIZE, { x: 0, y: 0, size: SIZE });
-      const tolerance = format === 'I420' || format === 'NV12' ? 3 : 0;
+      const tolerance = format.startsWith('I420') || format === 'NV12' ? 3 : 0;
       for (let y = 0; y < SIZE; y++) {
         for (let x = 0; x < SIZE; x++) {
           const [r, g, b, a] = pixelAt(out, SIZE, x, y);
