@@ -193,6 +193,19 @@ starting('starts a track for a face elsewhere, at the last update time', () => {
   assert.is(tracker.tracks.length, 2);
 });
 
+starting('starts a track for a second face right beside a tracked one', () => {
+  const tracker = track([[face(600, 300, 60)]]);
+  assert.is(tracker.start([face(655, 300, 60)]).length, 1);
+  tracker.start(tracker.update(STEP, [face(602, 300, 60), face(657, 300, 60)]));
+  assert.equal(
+    tracker.tracks.map((t) => t.points.map((p) => Math.round(p.box.x * WIDTH))),
+    [
+      [600, 602],
+      [655, 657],
+    ],
+  );
+});
+
 starting('starts one track for two boxes of one face in one call', () => {
   const tracker = new FaceTracker();
   tracker.update(0, []);
