@@ -170,4 +170,13 @@ reading('reads nothing outside the frame for a region at or over its edges', () 
   }
 });
 
+reading('leaves the frame as it was', () => {
+  for (const format of FORMATS) {
+    const frame = frameOf(format, 61, 45, (x, y) => [x * 4, y * 5, 90]);
+    const before = frame.data.slice();
+    readRegion(frame, { x: 5, y: 3, w: 50, h: 40 }, output(), SIZE, { x: 0, y: 0, size: SIZE });
+    assert.equal(frame.data, before, format);
+  }
+});
+
 reading.run();
