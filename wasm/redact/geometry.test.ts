@@ -202,6 +202,20 @@ selecting('masks both of two merged tracks that were seen at the same time', () 
   }
 });
 
+selecting('leaves the analysis and the recipe as they were', () => {
+  const recipe = recipeOf(
+    ['a', 'b'],
+    [
+      ['a', 'c'],
+      ['b', 'd'],
+    ],
+  );
+  const before = JSON.stringify([analysis, recipe]);
+  const chosen = selectedTracks(analysis, recipe);
+  for (const { points } of chosen) points.push({ t: 99, box: box(0, 0), score: 1 });
+  assert.is(JSON.stringify([analysis, recipe]), before);
+});
+
 selecting.run();
 
 const masks = suite('maskAt');
