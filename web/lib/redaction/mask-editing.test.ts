@@ -4,9 +4,11 @@ import type { ManualMask } from '../../../wasm/redact/recipe.ts';
 import {
   boxFromCorners,
   keyframeAt,
+  MIN_SIZE,
   moveKeyframe,
   newMask,
   nextLabel,
+  nudgeKeyframe,
   resizeKeyframe,
   shapeFromTrace,
   simplifyTrace,
@@ -299,3 +301,28 @@ span('takes the other end along rather than making an empty span', () => {
 });
 
 span.run();
+
+const nudging = suite('nudgeKeyframe');
+
+const start = { t: 1, box: { x: 0.5, y: 0.5, w: 0.2, h: 0.1 } };
+
+nudging('moves half a percent per arrow, five with Shift', () => {
+  close(nudgeKeyframe(start, 'ArrowRight', { shift: false, alt: false })!.box.x, 0.505, 'x');
+  close(nudgeKeyframe(start, 'ArrowUp', { shift: true, alt: false })!.box.y, 0.45, 'y');
+});
+
+nudging('resizes with Alt, never below the smallest mask', () => {
+  const wider = nudgeKeyframe(start, 'ArrowRight', { shift: true, alt: true })!;
+  close(wider.box.w, 0.25, 'w');
+  close(wider.box.x, 0.5, 'x stays');
+  const flat = nudgeKeyframe(start, 'ArrowUp', { shift: true, alt: true })!;
+  close(flat.box.h, 0.05, 'h');
+  const flatter = nudgeKeyframe(flat, 'ArrowUp', { shift: true, alt: true })!;
+  close(flatter.box.h, MIN_SIZE, 'h at its smallest');
+});
+
+nudging('ignores other keys', () => {
+  assert.is(nudgeKeyframe(start, 'Enter', { shift: false, alt: false }), undefined);
+});
+
+nudging.run();

@@ -236,3 +236,29 @@ export function spanWith(
 export function activeAt(mask: ManualMask, t: number): boolean {
   return t >= mask.from && t <= mask.to && mask.keyframes.length > 0;
 }
+
+const ARROWS: Record<string, [number, number]> = {
+  ArrowLeft: [-1, 0],
+  ArrowRight: [1, 0],
+  ArrowUp: [0, -1],
+  ArrowDown: [0, 1],
+};
+
+/**
+ * The keyframe after an arrow key: moved half a percent of the frame (five with Shift), or with
+ * Alt made that much wider or narrower, taller or shorter about its top-left corner. Undefined
+ * for any other key.
+ */
+export function nudgeKeyframe(
+  keyframe: MaskKeyframe,
+  key: string,
+  modifiers: { shift: boolean; alt: boolean },
+): MaskKeyframe | undefined {
+  const arrow = ARROWS[key];
+  if (!arrow) return undefined;
+  const step = modifiers.shift ? 0.05 : 0.005;
+  const [dx, dy] = [arrow[0] * step, arrow[1] * step];
+  if (!modifiers.alt) return moveKeyframe(keyframe, dx, dy);
+  const { box } = keyframe;
+  return withBox(keyframe, { ...box, w: box.w + dx, h: box.h + dy });
+}
