@@ -339,7 +339,8 @@ async function main(): Promise<void> {
     const stats = result.detector;
     if (stats) {
       lines.push(
-        `  detector: ${stats.calls} calls on ${stats.detectionFrames} frames (${(stats.calls / result.frames).toFixed(2)} per frame), ` +
+        `  detector: ${stats.calls} calls on ${stats.detectionFrames} frames (${(stats.calls / result.frames).toFixed(2)} per frame; ` +
+          `${stats.skipped} scans of unchanged tiles skipped), ` +
           `${stats.seconds.toFixed(1)} s in the worker (${((stats.seconds * 1000) / stats.calls).toFixed(1)} ms per call)`,
       );
     }

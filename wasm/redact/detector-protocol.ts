@@ -42,6 +42,8 @@ export type WorkerRequest =
 /** What detection cost: detector calls and the time spent reading pixels and detecting. */
 export interface DetectorStats {
   calls: number;
+  /** Scan tiles not run through the detector because their picture had not changed. */
+  skipped: number;
   detectionFrames: number;
   seconds: number;
 }

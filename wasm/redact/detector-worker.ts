@@ -14,7 +14,7 @@ import {
   type VideoSample,
 } from 'mediabunny';
 import { isFrameFormat, type FrameBuffer } from './raster.ts';
-import { readRegion } from './sampling.ts';
+import { changedSince, readRegion } from './sampling.ts';
 import type { Box, FaceTrack, TrackPoint } from './recipe.ts';
 import { scanTiles, tilesForFrame, MODEL_INPUT, type Tile } from './tiles.ts';
 import { bufferedIou, coverage, FaceTracker, iou, suppress, type Detection } from './tracker.ts';
@@ -28,6 +28,8 @@ const CROP_FACTOR = 2.6;
 const MOSAIC = 2;
 /** Candidates for new faces looked at again per detection frame, strongest first. */
 const MOST_CANDIDATES = 16;
+/** Scans of an unchanged tile skipped at most this many times running (see UnchangedTiles). */
+const SKIPS_IN_A_ROW = 2;
 /** Memory for recent frames kept for looking back. */
 const RECENT_BYTES = 64 * 1024 * 1024;
 
@@ -88,6 +90,7 @@ async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<
       maxGap: options.maxGap,
     });
     const reader = new FrameReader();
+    const unchanged = new UnchangedTiles();
     const recent = new RecentFrames(options.scanEvery / frameRate);
     // A pattern that looked like a face once will look like one at the next scan too: do not
     // look again closer for as long as a full scan takes.
@@ -109,7 +112,9 @@ async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<
           const started = performance.now();
           const frame = await reader.read(sample);
           const detections: Detection[] = [];
-          for (const tile of scan) detections.push(...detectTile(detector, reader, frame, tile));
+          for (const tile of scan) {
+            detections.push(...detectTile(detector, reader, frame, tile, unchanged));
+          }
           detections.push(...detectAround(detector, reader, frame, crops));
           const candidates = tracker.update(t, suppress(detections));
           // Look again, closer, at what no track took: the detector is surer of a face that fills
@@ -173,7 +178,7 @@ async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<
   }
 }
 
-const stats: DetectorStats = { calls: 0, detectionFrames: 0, seconds: 0 };
+const stats: DetectorStats = { calls: 0, skipped: 0, detectionFrames: 0, seconds: 0 };
 
 /**
  * Copies of the last few seconds of detection frames, for looking back when a face is found late.
@@ -307,11 +312,36 @@ function toFrameBox(
   };
 }
 
+/**
+ * What each scan tile looked like when it was last run through the detector. A tile whose picture
+ * has not changed since cannot hold a face that was not there then (most of a fixed camera's view,
+ * most of the time), so its scan is skipped — but never more than SKIPS_IN_A_ROW times running,
+ * so a face the detector missed once is looked for again.
+ */
+class UnchangedTiles {
+  readonly #last = new Map<Tile, { input: Uint8ClampedArray; skipped: number }>();
+
+  /** Whether to skip the detector for this tile, given its freshly read input. */
+  skip(tile: Tile, input: Uint8ClampedArray): boolean {
+    const last = this.#last.get(tile);
+    if (last && last.skipped < SKIPS_IN_A_ROW && !changedSince(last.input, input, MODEL_INPUT)) {
+      last.skipped++;
+      return true;
+    }
+    if (last) {
+      last.input.set(input);
+      last.skipped = 0;
+    } else this.#last.set(tile, { input: input.slice(), skipped: 0 });
+    return false;
+  }
+}
+
 function detectTile(
   detector: FaceDetector,
   reader: FrameReader,
   frame: FrameBuffer,
   tile: Tile,
+  unchanged: UnchangedTiles,
 ): Detection[] {
   reader.clear();
   const mapping = readRegion(frame, tile, reader.input.data, MODEL_INPUT, {
@@ -319,6 +349,10 @@ function detectTile(
     y: 0,
     size: MODEL_INPUT,
   });
+  if (unchanged.skip(tile, reader.input.data)) {
+    stats.skipped++;
+    return [];
+  }
   const found: Detection[] = [];
   stats.calls++;
   for (const detection of detector.detect(reader.input).detections) {

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeFrame, SENTINEL } from '../../tests/helpers/frames.ts';
 import type { FrameFormat } from './raster.ts';
-import { readRegion } from './sampling.ts';
+import { changedSince, readRegion } from './sampling.ts';
 
 type Rgb = [number, number, number];
 
@@ -180,3 +180,53 @@ reading('leaves the frame as it was', () => {
 });
 
 reading.run();
+
+const change = suite('changedSince');
+
+/** A 128 × 128 RGBA picture of a smooth gradient, changed by `paint` where it says. */
+function picture(paint: (x: number, y: number) => number | null = () => null): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(128 * 128 * 4);
+  for (let y = 0; y < 128; y++) {
+    for (let x = 0; x < 128; x++) {
+      const at = (y * 128 + x) * 4;
+      const value = paint(x, y) ?? x + y;
+      out.set([value, value / 2, 255 - value, 255], at);
+    }
+  }
+  return out;
+}
+
+change('the same picture has not changed', () => {
+  assert.is(changedSince(picture(), picture(), 128), false);
+});
+
+change('noise of a couple of levels everywhere is not a change', () => {
+  const noisy = picture((x, y) => x + y + (((x * 7 + y * 13) % 5) - 2));
+  assert.is(changedSince(picture(), noisy, 128), false);
+});
+
+change('a small face appearing is a change, though it covers 2% of the tile', () => {
+  const face = picture((x, y) => (x >= 60 && x < 78 && y >= 30 && y < 48 ? 200 : null));
+  assert.is(changedSince(picture(), face, 128), true);
+});
+
+change('a slight change of light over the whole tile is not, a strong one is', () => {
+  assert.is(
+    changedSince(
+      picture(),
+      picture((x, y) => x + y + 3),
+      128,
+    ),
+    false,
+  );
+  assert.is(
+    changedSince(
+      picture(),
+      picture((x, y) => x + y + 20),
+      128,
+    ),
+    true,
+  );
+});
+
+change.run();

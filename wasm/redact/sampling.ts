@@ -102,3 +102,39 @@ export function readRegion(
   }
   return { scale, dx, dy };
 }
+
+/** Side of the squares `changedSince` compares, in detector input pixels. */
+const CHANGE_BLOCK = 16;
+/** Mean difference per channel in one square (0-255) above which the picture counts as changed. */
+const CHANGE_THRESHOLD = 4;
+
+/**
+ * Whether anything moved between two detector inputs (RGBA, `size` × `size`) of the same tile: a
+ * face that was not there before changes at least one 16-pixel square of the input by more than
+ * compression noise does, even when it covers 2% of the tile (the mean over the whole tile
+ * would hardly move).
+ */
+export function changedSince(
+  previous: Uint8ClampedArray,
+  current: Uint8ClampedArray,
+  size: number,
+): boolean {
+  for (let by = 0; by < size; by += CHANGE_BLOCK) {
+    for (let bx = 0; bx < size; bx += CHANGE_BLOCK) {
+      let sum = 0;
+      let count = 0;
+      for (let y = by; y < Math.min(size, by + CHANGE_BLOCK); y++) {
+        let at = (y * size + bx) * 4;
+        for (let x = bx; x < Math.min(size, bx + CHANGE_BLOCK); x++, at += 4) {
+          sum +=
+            Math.abs(current[at]! - previous[at]!) +
+            Math.abs(current[at + 1]! - previous[at + 1]!) +
+            Math.abs(current[at + 2]! - previous[at + 2]!);
+          count += 3;
+        }
+      }
+      if (sum / count > CHANGE_THRESHOLD) return true;
+    }
+  }
+  return false;
+}
