@@ -15,10 +15,11 @@ import { DEFAULT_DETECTOR } from '../../wasm/redact/detector-protocol.ts';
 import { masksAt, type MaskGeometry } from '../../wasm/redact/geometry.ts';
 import { redact, type CliOptions } from '../../wasm/redact/cli.ts';
 import { emptyRecipe, type Box, type FaceAnalysis } from '../../wasm/redact/recipe.ts';
+import { fixturePath } from '../helpers/fixtures.ts';
 
 const run = promisify(execFile);
 const FFMPEG = process.env['FFMPEG_PATH'] ?? 'ffmpeg';
-const FIXTURE = resolve(process.env['FIXTURES'] ?? '../shared/fixtures', 'astronaut.png');
+const FIXTURE = fixturePath('astronaut.png');
 const CACHE = resolve('node_modules/.cache/exhibit-bench-redact');
 const SECONDS = Number(process.env['SECONDS'] ?? 20);
 const FPS = 30;

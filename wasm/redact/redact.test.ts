@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,10 +13,11 @@ import { iou } from './tracker.ts';
 import { redact, UsageError, type CliOptions } from './cli.ts';
 import { DEFAULT_DETECTOR } from './detector-protocol.ts';
 import { emptyRecipe, type RedactionRecipe } from './recipe.ts';
+import { fixturePath } from '../../tests/helpers/fixtures.ts';
 
 const run = promisify(execFile);
 const FFMPEG = process.env['FFMPEG_PATH'] ?? 'ffmpeg';
-const FIXTURE = resolve(process.env['FIXTURES'] ?? '../shared/fixtures', 'astronaut.png');
+const FIXTURE = fixturePath('astronaut.png');
 /** Where BlazeFace boxes the face in astronaut.png (512 × 512), checked by hand. */
 const FACE = { x: 177 / 512, y: 82 / 512, w: 95 / 512, h: 95 / 512 };
 
