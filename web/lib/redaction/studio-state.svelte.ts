@@ -19,9 +19,22 @@ import {
 import { selectedTracks } from '../../../wasm/redact/geometry.ts';
 import { renderProblem } from './recipe-check';
 
-export type StudioTask =
-  | { kind: 'analysing' | 'rendering'; progress: RedactionProgress | undefined }
-  | { kind: 'storing' };
+/** Long work under way: finding faces or rendering, its progress, and whether it is storing. */
+export interface StudioTask {
+  kind: 'analysing' | 'rendering';
+  progress: RedactionProgress | undefined;
+  /** The engine is done; what it made is being stored with the case. */
+  storing: boolean;
+}
+
+/** What a person reads beside the progress bar. */
+export function taskLabel(task: StudioTask): string {
+  if (task.storing) {
+    return task.kind === 'analysing' ? 'Storing what was found' : 'Adding the copy to the case';
+  }
+  if (task.progress?.phase === 'converting') return 'Making a copy this browser can decode';
+  return task.kind === 'analysing' ? 'Finding faces' : 'Rendering the redacted copy';
+}
 
 /**
  * One evidence item's redaction on screen: its recipe as the case document holds it (live, as
@@ -148,7 +161,7 @@ export class RedactionStudio {
   async findFaces(): Promise<void> {
     const record = this.record;
     if (!record || this.#task) return;
-    const control = this.#start({ kind: 'analysing', progress: undefined });
+    const control = this.#start('analysing');
     try {
       // Stored, it becomes the recipe's analysis, which the recipe's observer then loads.
       await redaction.findFaces({
@@ -156,10 +169,8 @@ export class RedactionStudio {
         doc: this.view.handle.doc,
         record,
         signal: control.signal,
-        onProgress: (progress) => {
-          if (progress.phase === 'analysing') this.#task = { kind: 'analysing', progress };
-          else this.#task = { kind: 'storing' };
-        },
+        onProgress: (progress) => (this.#task = { kind: 'analysing', progress, storing: false }),
+        onStoring: () => this.#storing(),
       });
     } catch (err) {
       // Stopped with Cancel: the engine's own cancellation error is no failure to report.
@@ -175,7 +186,7 @@ export class RedactionStudio {
     this.#problem = this.blocker;
     if (this.#problem) return;
     this.#lastResult = undefined;
-    const control = this.#start({ kind: 'rendering', progress: undefined });
+    const control = this.#start('rendering');
     try {
       this.#lastResult = await redaction.renderRedactedCopy({
         caseId: this.view.id,
@@ -183,7 +194,8 @@ export class RedactionStudio {
         record,
         recipe: this.#recipe,
         signal: control.signal,
-        onProgress: (progress) => (this.#task = { kind: 'rendering', progress }),
+        onProgress: (progress) => (this.#task = { kind: 'rendering', progress, storing: false }),
+        onStoring: () => this.#storing(),
       });
     } catch (err) {
       // Stopped with Cancel: the engine's own cancellation error is no failure to report.
@@ -203,10 +215,14 @@ export class RedactionStudio {
     for (const url of this.#thumbnails.values()) URL.revokeObjectURL(url);
   }
 
-  #start(task: StudioTask): AbortController {
+  #start(kind: StudioTask['kind']): AbortController {
     this.#control = new AbortController();
-    this.#task = task;
+    this.#task = { kind, progress: undefined, storing: false };
     return this.#control;
+  }
+
+  #storing(): void {
+    if (this.#task) this.#task = { ...this.#task, storing: true };
   }
 
   #finish(control: AbortController): void {

@@ -64,6 +64,8 @@ export async function findFaces(input: {
   record: EvidenceRecord;
   signal: AbortSignal;
   onProgress: (progress: RedactionProgress) => void;
+  /** Detection is done; what it found is being stored. */
+  onStoring?: () => void;
 }): Promise<FaceAnalysis> {
   const { caseId, doc, record, signal, onProgress } = input;
   const original = originalOf(record);
@@ -74,6 +76,7 @@ export async function findFaces(input: {
     signal,
     onProgress,
   });
+  input.onStoring?.();
   const sha256 = await storeDerivedFile({
     caseId,
     file: new Blob([JSON.stringify(analysis)], { type: 'application/json' }),
@@ -144,6 +147,8 @@ export async function renderRedactedCopy(input: {
   recipe: RedactionRecipe;
   signal: AbortSignal;
   onProgress: (progress: RedactionProgress) => void;
+  /** The video is rendered; it is being added to the case. */
+  onStoring?: () => void;
 }): Promise<string> {
   const { caseId, doc, record, recipe, signal, onProgress } = input;
   const user = signedInUser();
@@ -182,6 +187,7 @@ export async function renderRedactedCopy(input: {
     });
     await writable.close();
     signal.throwIfAborted();
+    input.onStoring?.();
     // IndexedDB keeps a file from private storage by reference, not by copy, so the queue would
     // lose it with the render file. A blob built from a stream is copied, and Chromium pages a
     // large one to disk as it is built.
