@@ -208,6 +208,13 @@ test('faces found and chosen, a redacted copy rendered into the case, linked to 
   await expect(ivy.getByTestId('mask-item')).toHaveCount(1);
   await ivy.getByRole('button', { name: /^Add a range at/ }).click();
   await expect(ivy.getByTestId('audio-range')).toHaveCount(1);
+  // Undo takes back her own last change; redo puts it back.
+  const changes = ivy.getByRole('group', { name: 'Your changes to the recipe' });
+  await changes.getByRole('button', { name: 'Undo' }).click();
+  await expect(ivy.getByTestId('audio-range')).toHaveCount(0);
+  await expect(ivy.getByTestId('mask-item')).toHaveCount(1);
+  await changes.getByRole('button', { name: 'Redo' }).click();
+  await expect(ivy.getByTestId('audio-range')).toHaveCount(1);
   await ivy.getByRole('radio', { name: 'Pixelate' }).check();
   await expect(ivy.getByTestId('recipe-summary')).toHaveText(
     `Hides ${found} faces, 1 drawn mask, 1 stretch of sound.`,

@@ -1,4 +1,5 @@
 import { getContext, setContext } from 'svelte';
+import * as Y from 'yjs';
 import type { CaseView } from '$lib/managers/case-view.svelte';
 import { newId } from '$lib/shared/doc-names';
 import * as recipeDoc from '$lib/shared/redaction-doc';
@@ -62,10 +63,42 @@ export class RedactionStudio {
   #loading: string | undefined;
   #loadedSha: string | undefined;
   readonly #origin = { redaction: true };
+  /** Takes back this person's own changes only, never a colleague's that arrived meanwhile. */
+  readonly #undo: Y.UndoManager;
+  #canUndo = $state(false);
+  #canRedo = $state(false);
 
   constructor(view: CaseView, evidenceId: string) {
     this.view = view;
     this.evidenceId = evidenceId;
+    this.#undo = new Y.UndoManager(recipeDoc.getRecipeMap(view.handle.doc, evidenceId), {
+      trackedOrigins: new Set([this.#origin]), // eslint-disable-line svelte/prefer-svelte-reactivity -- Yjs reads it, not the UI
+      // Each edit is one thing the person did (sliders commit when let go): one undo each.
+      captureTimeout: 0,
+    });
+    const refresh = () => {
+      this.#canUndo = this.#undo.canUndo();
+      this.#canRedo = this.#undo.canRedo();
+    };
+    for (const event of ['stack-item-added', 'stack-item-popped', 'stack-cleared'] as const) {
+      this.#undo.on(event, refresh);
+    }
+  }
+
+  get canUndo(): boolean {
+    return this.#canUndo;
+  }
+
+  get canRedo(): boolean {
+    return this.#canRedo;
+  }
+
+  undo(): void {
+    this.#undo.undo();
+  }
+
+  redo(): void {
+    this.#undo.redo();
   }
 
   get record() {
@@ -212,6 +245,7 @@ export class RedactionStudio {
   destroy(): void {
     this.cancel();
     this.#stopRecipe?.();
+    this.#undo.destroy();
     for (const url of this.#thumbnails.values()) URL.revokeObjectURL(url);
   }
 

@@ -68,7 +68,8 @@ export interface RenderRecord {
   at: string;
 }
 
-function getRecipeMap(doc: Y.Doc, evidenceId: string): Y.Map<unknown> {
+/** The map of one item's recipe, for undo scopes; read and write it through this module. */
+export function getRecipeMap(doc: Y.Doc, evidenceId: string): Y.Map<unknown> {
   if (!EVIDENCE_ID.test(evidenceId)) {
     throw new InvalidRecipe(`"${evidenceId}" is not an evidence id`);
   }
