@@ -230,6 +230,7 @@ test('faces found and chosen, a redacted copy rendered into the case, linked to 
   await done.getByRole('link', { name: COPY }).click();
   await expect(ivy.getByRole('heading', { level: 1 })).toHaveText(COPY);
   await expect(ivy.getByTestId('redaction-of')).toContainText(`Redacted copy of ${VIDEO}`);
+  await shoot(ivy, 'copy-page');
   await expect(ivy.getByTestId('original-sha256')).not.toBeEmpty({ timeout: 60_000 });
   const copySha256 = (await ivy.getByTestId('original-sha256').textContent()) ?? '';
   expect(copySha256).toMatch(/^[0-9a-f]{64}$/);
@@ -238,6 +239,7 @@ test('faces found and chosen, a redacted copy rendered into the case, linked to 
   await ivy.goto(evidencePage);
   await expect(ivy.getByTestId('redacted-copies')).toContainText(COPY);
   await expect(ivy.getByTestId('original-sha256')).toHaveText(videoSha256);
+  await shoot(ivy, 'original-page');
 
   // What the server holds under the original's digest is still the uploaded file; the copy
   // differs from it where the face is, and hardly elsewhere.
