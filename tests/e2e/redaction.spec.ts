@@ -224,6 +224,8 @@ test('faces found and chosen, a redacted copy rendered into the case, linked to 
   await expect(ivy.getByTestId('render-progress')).toBeVisible();
   const done = ivy.getByTestId('render-done');
   await expect(done).toContainText(COPY, { timeout: 120_000 });
+  // Six seconds at 25 frames a second, the drawn mask on every one.
+  await expect(done.getByTestId('masked-frames')).toHaveText('150 of 150');
   await expect(ivy.getByTestId('render-problem')).toHaveCount(0);
 
   // The copy is new evidence, linked both ways, and the original's file is the one uploaded.

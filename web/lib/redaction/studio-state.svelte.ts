@@ -54,7 +54,7 @@ export class RedactionStudio {
 
   #task = $state.raw<StudioTask | undefined>(undefined);
   #mayEdit = $state<boolean | undefined>(undefined);
-  #lastResult = $state<string | undefined>(undefined);
+  #lastResult = $state.raw<redaction.RenderedCopy | undefined>(undefined);
   #problem = $state<string | undefined>(undefined);
   #sameAs = $state<string | undefined>(undefined);
   #control: AbortController | undefined;
@@ -166,7 +166,7 @@ export class RedactionStudio {
   }
 
   /** The evidence id of the redacted copy this studio last rendered. */
-  get lastResult(): string | undefined {
+  get lastResult(): redaction.RenderedCopy | undefined {
     return this.#lastResult;
   }
 

@@ -134,11 +134,17 @@ export async function faceThumbnails(
 const RENDER_FOLDER = 'redactions';
 const RENDER_LOCK = 'exhibit-redaction-file:';
 
+/** A redacted copy added to the case: its evidence id, and how many frames have masks. */
+export interface RenderedCopy {
+  evidenceId: string;
+  frames: number;
+  maskedFrames: number;
+}
+
 /**
  * Renders a redacted copy of the video from the recipe, streaming it into a file in this
  * browser's private storage (never whole in memory), and adds it to the case as new evidence
- * through the upload queue (sealed and sent like any file), linked to its original. Resolves
- * with the new item's id.
+ * through the upload queue (sealed and sent like any file), linked to its original.
  */
 export async function renderRedactedCopy(input: {
   caseId: string;
@@ -149,7 +155,7 @@ export async function renderRedactedCopy(input: {
   onProgress: (progress: RedactionProgress) => void;
   /** The video is rendered; it is being added to the case. */
   onStoring?: () => void;
-}): Promise<string> {
+}): Promise<RenderedCopy> {
   const { caseId, doc, record, recipe, signal, onProgress } = input;
   const user = signedInUser();
   const original = originalOf(record);
@@ -212,7 +218,7 @@ export async function renderRedactedCopy(input: {
       by: user,
       at: renderedAt,
     });
-    return evidenceId;
+    return { evidenceId, frames: rendered.frames, maskedFrames: rendered.maskedFrames };
   } catch (err) {
     await writable.abort().catch(() => undefined);
     throw err;
