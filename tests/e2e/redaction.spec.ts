@@ -287,6 +287,7 @@ test('faces found and chosen, a redacted copy rendered into the case, linked to 
   await expect(ana.getByTestId('redact-link')).toHaveCount(0);
   await ana.goto(`${evidencePage}/redact`);
   await expect(ana.getByTestId('view-only')).toBeVisible();
+  await expect(ana.getByTestId('presence')).toContainText('Ivy Investigator viewing this item');
   await expect(ana.getByRole('button', { name: /Find faces|Render/ })).toHaveCount(0);
   await expect(ana.getByTestId('mask-editor')).toHaveCount(0);
   await expect(ana.getByTestId('audio-ranges')).toHaveCount(0);
