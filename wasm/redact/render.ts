@@ -43,6 +43,8 @@ export interface RenderOptions {
   target: RedactionTarget;
   signal?: AbortSignal;
   onProgress?: (progress: RedactionProgress) => void;
+  /** When the original was recorded (ISO 8601), stamped on the copy; else the copy says none. */
+  recordedAt?: string;
 }
 
 export interface RenderResult {
@@ -51,6 +53,25 @@ export interface RenderResult {
   maskedFrames: number;
   bytes: number;
   type: 'video/mp4';
+}
+
+/** Unix milliseconds of the MP4 epoch (1904-01-01), which MP4 files use to say "no time". */
+const NO_TIME = -2_082_844_800_000;
+
+/**
+ * Makes the Output with the clock reading `time`: mediabunny stamps an MP4 with the time its muxer
+ * is made (Date.now, in the Output's constructor, with no option to change it). A redacted copy
+ * must not claim to have been recorded when it was rendered, and two renders of one recipe should
+ * be the same file.
+ */
+function madeAt<T>(time: number, make: () => T): T {
+  const now = Date.now;
+  Date.now = () => time;
+  try {
+    return make();
+  } finally {
+    Date.now = now;
+  }
 }
 
 export class RenderFailed extends Error {
@@ -79,18 +100,28 @@ export async function renderRedaction(options: RenderOptions): Promise<RenderRes
     signal: options.signal,
     onProgress: (fraction) => options.onProgress?.(converting(Math.round(fraction * 1000), 1000)),
   });
+  if (options.signal?.aborted) throw new RedactionCancelled();
   const input = new Input({
     source: typeof source === 'string' ? new UrlSource(source) : new BlobSource(source),
     formats: ALL_FORMATS,
   });
-  const output = new Output({
-    format: new Mp4OutputFormat({ fastStart: false }),
-    target: new StreamTarget(writable, { chunked: true, chunkSize: 8 * 1024 * 1024 }),
-  });
+  const recordedAt = options.recordedAt ? Date.parse(options.recordedAt) : NaN;
+  const output = madeAt(
+    Number.isNaN(recordedAt) ? NO_TIME : recordedAt,
+    () =>
+      new Output({
+        format: new Mp4OutputFormat({ fastStart: false }),
+        target: new StreamTarget(writable, { chunked: true, chunkSize: 8 * 1024 * 1024 }),
+      }),
+  );
+  const stopIfCancelled = () => {
+    if (options.signal?.aborted) throw new RedactionCancelled();
+  };
   try {
     const video = await input.getPrimaryVideoTrack();
     if (!video) throw new RenderFailed('the file has no video track to redact');
     const total = (await video.computePacketStats()).packetCount;
+    stopIfCancelled();
     const progress = estimator('rendering');
     let frames = 0;
     let maskedFrames = 0;
@@ -102,6 +133,7 @@ export async function renderRedaction(options: RenderOptions): Promise<RenderRes
     if (ranges.length > 0 && !recipe.audio.removeTrack && !(await canEncodeAudio('aac'))) {
       const { registerAacEncoder } = await import('@mediabunny/aac-encoder');
       registerAacEncoder();
+      stopIfCancelled();
     }
 
     const conversion = await Conversion.init({

@@ -7,6 +7,8 @@ import { ALL_FORMATS, BlobSource, Input, UrlSource } from 'mediabunny';
 import { makeProxy } from '../ffmpeg/make-proxy.ts';
 
 const copies = new WeakMap<Blob, Promise<Blob>>();
+/** Copies of files read by address (the studio reads originals from the server), the last two. */
+const copiesByUrl = new Map<string, Promise<Blob>>();
 
 /** Whether mediabunny can read the file and WebCodecs decode its video. */
 export async function canDecodeVideo(source: Blob | string): Promise<boolean> {
@@ -31,10 +33,22 @@ export async function decodableSource(
   options: { name?: string; signal?: AbortSignal; onProgress?: (fraction: number) => void } = {},
 ): Promise<Blob | string> {
   if (await canDecodeVideo(source)) return source;
-  const blob =
-    typeof source === 'string'
-      ? await (await fetch(source, { signal: options.signal })).blob()
-      : source;
+  if (typeof source === 'string') {
+    let copy = copiesByUrl.get(source);
+    if (!copy) {
+      copy = fetch(source, { signal: options.signal })
+        .then((response) => {
+          if (!response.ok) throw new Error(`reading the video failed (${response.status})`);
+          return response.blob();
+        })
+        .then((blob) => decodableSource(blob, options) as Promise<Blob>);
+      copiesByUrl.set(source, copy);
+      copy.catch(() => copiesByUrl.delete(source));
+      while (copiesByUrl.size > 2) copiesByUrl.delete(copiesByUrl.keys().next().value!);
+    }
+    return copy;
+  }
+  const blob = source;
   let copy = copies.get(blob);
   if (!copy) {
     const extension = options.name?.split('.').pop();

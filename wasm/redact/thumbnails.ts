@@ -3,6 +3,7 @@
 import { ALL_FORMATS, BlobSource, Input, UrlSource, VideoSampleSink } from 'mediabunny';
 import { growBox } from './geometry.ts';
 import type { FaceAnalysis, FaceTrack, TrackPoint } from './recipe.ts';
+import { decodableSource } from './source.ts';
 
 export interface ThumbnailOptions {
   source: Blob | string;
@@ -29,11 +30,9 @@ export function bestSighting(track: FaceTrack): TrackPoint | undefined {
 
 export async function trackThumbnails(options: ThumbnailOptions): Promise<Map<string, Blob>> {
   const size = options.size ?? 96;
+  const source = await decodableSource(options.source, { signal: options.signal });
   const input = new Input({
-    source:
-      typeof options.source === 'string'
-        ? new UrlSource(options.source)
-        : new BlobSource(options.source),
+    source: typeof source === 'string' ? new UrlSource(source) : new BlobSource(source),
     formats: ALL_FORMATS,
   });
   const pictures = new Map<string, Blob>();

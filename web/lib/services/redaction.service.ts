@@ -72,6 +72,7 @@ export async function findFaces(input: {
   const { analyseFaces } = await import('../../../wasm/redact/analyse.ts');
   const analysis = await analyseFaces({
     source: original.url,
+    sourceName: record.name,
     sourceSha256: original.sha256,
     signal,
     onProgress,
@@ -182,6 +183,9 @@ export async function renderRedactedCopy(input: {
     const { renderRedaction } = await import('../../../wasm/redact/render.ts');
     const rendered = await renderRedaction({
       source: original.url,
+      sourceName: record.name,
+      // The copy keeps the original's recording time rather than the time it was rendered.
+      ...(record.metadata?.capturedAt ? { recordedAt: record.metadata.capturedAt } : {}),
       recipe,
       ...(analysis ? { analysis } : {}),
       target: {
