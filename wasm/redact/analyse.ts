@@ -42,6 +42,10 @@ export interface LiveAnalysis {
 export function startFaceAnalysis(options: AnalysisOptions): LiveAnalysis {
   const detector: DetectorOptions = { ...DEFAULT_DETECTOR, ...options.detector };
   const worker = new Worker(new URL('./detector-worker.ts', import.meta.url), { type: 'module' });
+  // A second detector takes half of each frame's scan tiles: detection is the slow part, and the
+  // renderer following it leaves most of the other core free.
+  const helper = new Worker(new URL('./detector-worker.ts', import.meta.url), { type: 'module' });
+  const channel = new MessageChannel();
   const tracks = new Map<string, FaceTrack>();
   // A new face is found by a scan that reaches its part of the frame once every `scanEvery`
   // frames; the worker then looks back that far for it (backfill). Masks are held a little before
@@ -70,6 +74,7 @@ export function startFaceAnalysis(options: AnalysisOptions): LiveAnalysis {
       finished = true;
       wake();
       worker.terminate();
+      helper.terminate();
       options.signal?.removeEventListener('abort', abort);
       if (error) return reject(error);
       if (!info) return reject(new Error('the detector stopped before reading the video'));
@@ -97,6 +102,11 @@ export function startFaceAnalysis(options: AnalysisOptions): LiveAnalysis {
     if (options.signal?.aborted) return abort();
     options.signal?.addEventListener('abort', abort, { once: true });
     worker.onerror = (event) => stop(new Error(`face detection failed: ${event.message}`));
+    helper.onerror = (event) => stop(new Error(`face detection failed: ${event.message}`));
+    helper.onmessage = (event: MessageEvent<WorkerReply>) => {
+      if (event.data.type === 'error')
+        stop(new Error(`face detection failed: ${event.data.message}`));
+    };
     worker.onmessage = (event: MessageEvent<WorkerReply>) => {
       const reply = event.data;
       switch (reply.type) {
@@ -146,14 +156,30 @@ export function startFaceAnalysis(options: AnalysisOptions): LiveAnalysis {
   result.catch(() => undefined);
 
   function start(source: Blob | string): void {
-    worker.postMessage({
-      type: 'start',
-      source,
+    const urls = {
       modelUrl: new URL(modelUrl, location.href).href,
       wasmLoaderUrl: new URL(wasmLoaderUrl, location.href).href,
       wasmBinaryUrl: new URL(wasmBinaryUrl, location.href).href,
-      options: detector,
-    } satisfies WorkerRequest);
+    };
+    helper.postMessage(
+      {
+        type: 'helper',
+        ...urls,
+        lowScore: detector.lowScore,
+        port: channel.port2,
+      } satisfies WorkerRequest,
+      [channel.port2],
+    );
+    worker.postMessage(
+      {
+        type: 'start',
+        source,
+        ...urls,
+        options: detector,
+        helperPort: channel.port1,
+      } satisfies WorkerRequest,
+      [channel.port1],
+    );
   }
 
   return {

@@ -36,6 +36,16 @@ export type WorkerRequest =
       wasmLoaderUrl: string;
       wasmBinaryUrl: string;
       options: DetectorOptions;
+      /** To a second worker that takes half of each frame's scan tiles. */
+      helperPort?: MessagePort;
+    }
+  | {
+      type: 'helper';
+      modelUrl: string;
+      wasmLoaderUrl: string;
+      wasmBinaryUrl: string;
+      lowScore: number;
+      port: MessagePort;
     }
   | { type: 'cancel' };
 

@@ -41,10 +41,105 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     cancelled = true;
     return;
   }
+  if (request.type === 'helper') {
+    serveScans(request).catch((error: unknown) => {
+      post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+    });
+    return;
+  }
   run(request).catch((error: unknown) => {
     post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   });
 };
+
+function createDetector(
+  urls: { modelUrl: string; wasmLoaderUrl: string; wasmBinaryUrl: string },
+  lowScore: number,
+): Promise<FaceDetector> {
+  return FaceDetector.createFromOptions(
+    { wasmLoaderPath: urls.wasmLoaderUrl, wasmBinaryPath: urls.wasmBinaryUrl },
+    {
+      baseOptions: { modelAssetPath: urls.modelUrl, delegate: 'CPU' },
+      runningMode: 'IMAGE',
+      minDetectionConfidence: lowScore,
+      minSuppressionThreshold: 0.3,
+    },
+  );
+}
+
+/**
+ * Helper mode: a second worker runs half of each frame's scan tiles, so detection uses both cores
+ * while the renderer needs less than one. It gets the frame's pixels and tile numbers through a
+ * MessagePort from the main detector and answers with what it found.
+ */
+async function serveScans(request: Extract<WorkerRequest, { type: 'helper' }>): Promise<void> {
+  const detector = await createDetector(request, request.lowScore);
+  const reader = new FrameReader();
+  const unchanged = new UnchangedTiles();
+  request.port.onmessage = (event: MessageEvent<ScanJob>) => {
+    const job = event.data;
+    const frame: FrameBuffer = { ...job.frame, data: new Uint8Array(job.frame.data) };
+    const counts = { calls: 0, skipped: 0 };
+    const detections = job.tiles.flatMap(({ index, tile }) =>
+      detectTile(detector, reader, frame, tile, index, unchanged, counts),
+    );
+    const reply: ScanResult = { id: job.id, detections, ...counts, data: job.frame.data };
+    request.port.postMessage(reply, [job.frame.data]);
+  };
+}
+
+interface ScanJob {
+  id: number;
+  frame: Omit<FrameBuffer, 'data'> & { data: ArrayBuffer };
+  tiles: Array<{ index: number; tile: Tile }>;
+}
+
+interface ScanResult {
+  id: number;
+  detections: Detection[];
+  calls: number;
+  skipped: number;
+  /** The frame's buffer, handed back for the next job. */
+  data: ArrayBuffer;
+}
+
+/** The main detector's side of the helper: sends it tiles of a frame, awaits what it found. */
+class ScanHelper {
+  #next = 1;
+  #spare: ArrayBuffer[] = [];
+  readonly #waiting = new Map<number, (result: ScanResult) => void>();
+  constructor(readonly port: MessagePort) {
+    port.onmessage = (event: MessageEvent<ScanResult>) => {
+      const result = event.data;
+      this.#spare.push(result.data);
+      this.#waiting.get(result.id)?.(result);
+      this.#waiting.delete(result.id);
+    };
+  }
+
+  scan(frame: FrameBuffer, tiles: Array<{ index: number; tile: Tile }>): Promise<ScanResult> {
+    const id = this.#next++;
+    let data = this.#spare.pop();
+    if (!data || data.byteLength !== frame.data.byteLength)
+      data = new ArrayBuffer(frame.data.byteLength);
+    new Uint8Array(data).set(frame.data);
+    const job: ScanJob = {
+      id,
+      frame: {
+        format: frame.format,
+        width: frame.width,
+        height: frame.height,
+        layout: frame.layout,
+        data,
+      },
+      tiles,
+    };
+    return new Promise((resolve) => {
+      this.#waiting.set(id, resolve);
+      this.port.postMessage(job, [data]);
+    });
+  }
+}
 
 function post(reply: WorkerReply): void {
   self.postMessage(reply);
@@ -52,15 +147,8 @@ function post(reply: WorkerReply): void {
 
 async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<void> {
   const { options } = request;
-  const detector = await FaceDetector.createFromOptions(
-    { wasmLoaderPath: request.wasmLoaderUrl, wasmBinaryPath: request.wasmBinaryUrl },
-    {
-      baseOptions: { modelAssetPath: request.modelUrl, delegate: 'CPU' },
-      runningMode: 'IMAGE',
-      minDetectionConfidence: options.lowScore,
-      minSuppressionThreshold: 0.3,
-    },
-  );
+  const detector = await createDetector(request, options.lowScore);
+  const helper = request.helperPort ? new ScanHelper(request.helperPort) : undefined;
   const input = new Input({
     source:
       typeof request.source === 'string'
@@ -112,10 +200,25 @@ async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<
           const started = performance.now();
           const frame = await reader.read(sample);
           const detections: Detection[] = [];
-          for (const tile of scan) {
-            detections.push(...detectTile(detector, reader, frame, tile, unchanged));
+          // The scan goes to the helper, which works while this worker re-detects known faces (on
+          // the first frame, a full scan, it takes every other tile).
+          const numbered = scan.map((tile) => ({ index: tiles.indexOf(tile), tile }));
+          const toHelper = (tile: number) => index > 0 || tile % 2 === 1;
+          const helped = helper?.scan(
+            frame,
+            numbered.filter(({ index }) => toHelper(index)),
+          );
+          for (const { index, tile } of numbered) {
+            if (helped && toHelper(index)) continue;
+            detections.push(...detectTile(detector, reader, frame, tile, index, unchanged, stats));
           }
           detections.push(...detectAround(detector, reader, frame, crops));
+          if (helped) {
+            const result = await helped;
+            detections.push(...result.detections);
+            stats.calls += result.calls;
+            stats.skipped += result.skipped;
+          }
           const candidates = tracker.update(t, suppress(detections));
           // Look again, closer, at what no track took: the detector is surer of a face that fills
           // a good part of its input, and patterns that fooled it from afar rarely survive this.
@@ -319,10 +422,10 @@ function toFrameBox(
  * so a face the detector missed once is looked for again.
  */
 class UnchangedTiles {
-  readonly #last = new Map<Tile, { input: Uint8ClampedArray; skipped: number }>();
+  readonly #last = new Map<number, { input: Uint8ClampedArray; skipped: number }>();
 
-  /** Whether to skip the detector for this tile, given its freshly read input. */
-  skip(tile: Tile, input: Uint8ClampedArray): boolean {
+  /** Whether to skip the detector for this tile (by its number), given its freshly read input. */
+  skip(tile: number, input: Uint8ClampedArray): boolean {
     const last = this.#last.get(tile);
     if (last && last.skipped < SKIPS_IN_A_ROW && !changedSince(last.input, input, MODEL_INPUT)) {
       last.skipped++;
@@ -341,7 +444,9 @@ function detectTile(
   reader: FrameReader,
   frame: FrameBuffer,
   tile: Tile,
+  index: number,
   unchanged: UnchangedTiles,
+  counts: { calls: number; skipped: number },
 ): Detection[] {
   reader.clear();
   const mapping = readRegion(frame, tile, reader.input.data, MODEL_INPUT, {
@@ -349,12 +454,12 @@ function detectTile(
     y: 0,
     size: MODEL_INPUT,
   });
-  if (unchanged.skip(tile, reader.input.data)) {
-    stats.skipped++;
+  if (unchanged.skip(index, reader.input.data)) {
+    counts.skipped++;
     return [];
   }
   const found: Detection[] = [];
-  stats.calls++;
+  counts.calls++;
   for (const detection of detector.detect(reader.input).detections) {
     const box = detection.boundingBox;
     if (!box) continue;
