@@ -131,7 +131,11 @@ async function makeClip(name: string, width: number, height: number): Promise<Cl
         '-f',
         'lavfi',
         '-i',
-        `testsrc2=s=${width}x${height}:r=${FPS}`,
+        // A fixed camera's scene: the first picture of testsrc2 held still, where the moving
+        // pattern elsewhere changes every part of the frame.
+        name.endsWith('-still')
+          ? `testsrc2=s=${width}x${height}:r=${FPS},trim=end_frame=1,loop=loop=-1:size=1`
+          : `testsrc2=s=${width}x${height}:r=${FPS}`,
         '-loop',
         '1',
         '-i',
@@ -278,10 +282,12 @@ const BANDS = [
 async function main(): Promise<void> {
   await mkdir(CACHE, { recursive: true });
   const only = process.env['CLIPS']?.split(',');
+  // 720p-still (a fixed camera's still background) runs only when asked for.
   const clips = [
     ['720p', 1280, 720],
     ['1080p', 1920, 1080],
-  ].filter(([name]) => !only || only.includes(String(name)));
+    ['720p-still', 1280, 720],
+  ].filter(([name]) => (only ? only.includes(String(name)) : !String(name).endsWith('-still')));
   const lines: string[] = [];
   let met = true;
   for (const [name, width, height] of clips) {

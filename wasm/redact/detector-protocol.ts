@@ -21,7 +21,7 @@ export interface DetectorOptions {
 export const DEFAULT_DETECTOR: DetectorOptions = {
   minFace: 24,
   step: 5,
-  scanEvery: 90,
+  scanEvery: 120,
   highScore: 0.45,
   confirmScore: 0.7,
   lowScore: 0.15,

@@ -31,7 +31,7 @@ const MOST_CANDIDATES = 16;
 /** Scans of an unchanged tile skipped at most this many times running (see UnchangedTiles). */
 const SKIPS_IN_A_ROW = 2;
 /** Memory for recent frames kept for looking back. */
-const RECENT_BYTES = 64 * 1024 * 1024;
+const RECENT_BYTES = 96 * 1024 * 1024;
 
 let cancelled = false;
 
