@@ -82,6 +82,30 @@ export function trackBoxAt(track: FaceTrack, t: number, hold: number): Box | nul
 }
 
 /**
+ * Which track each track ended up in after the recipe's merges (following chains: a into b, b into
+ * c). A merge naming a track the analysis lacks is left out: it must not take a selected face with
+ * it. The studio's face list and the renderer both group faces by this, so they agree.
+ */
+export function mergeRoot(
+  analysis: FaceAnalysis,
+  merges: ReadonlyArray<readonly [string, string]>,
+): (id: string) => string {
+  const known = new Set(analysis.tracks.map((track) => track.id));
+  const parent = new Map<string, string>();
+  for (const [kept, merged] of merges) {
+    if (kept !== merged && known.has(kept) && known.has(merged)) parent.set(merged, kept);
+  }
+  return (id) => {
+    const seen = new Set<string>();
+    while (parent.has(id) && !seen.has(id)) {
+      seen.add(id);
+      id = parent.get(id)!;
+    }
+    return id;
+  };
+}
+
+/**
  * The tracks a recipe masks: each selected track with every track merged into it folded in (their
  * sightings together, so a gap between them is bridged: they are one person). Merged tracks seen at
  * the same time stay apart, under the same id, so that neither face goes unmasked.
@@ -91,22 +115,7 @@ export function selectedTracks(
   recipe: RedactionRecipe,
 ): FaceTrack[] {
   if (!analysis) return [];
-  const byId = new Map(analysis.tracks.map((track) => [track.id, track]));
-  // Follow merge chains to the track each one ended up in. A merge naming a track the analysis
-  // lacks is left out (the studio's face list leaves it out too): it must not take a selected
-  // face with it.
-  const parent = new Map<string, string>();
-  for (const [kept, merged] of recipe.faces.merges) {
-    if (kept !== merged && byId.has(kept) && byId.has(merged)) parent.set(merged, kept);
-  }
-  const root = (id: string) => {
-    const seen = new Set<string>();
-    while (parent.has(id) && !seen.has(id)) {
-      seen.add(id);
-      id = parent.get(id)!;
-    }
-    return id;
-  };
+  const root = mergeRoot(analysis, recipe.faces.merges);
   const groups = new Map<string, FaceTrack[]>();
   for (const track of analysis.tracks) {
     const group = root(track.id);

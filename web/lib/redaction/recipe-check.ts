@@ -1,4 +1,5 @@
 import type { FaceAnalysis, FaceTrack, RedactionRecipe } from '../../../wasm/redact/recipe.ts';
+import { mergeRoot } from '../../../wasm/redact/geometry.ts';
 
 /** The recipe cannot be rendered as it stands; the message says what to change. */
 export class RecipeProblem extends Error {
@@ -106,18 +107,7 @@ export function faceGroups(
   merges: ReadonlyArray<readonly [string, string]>,
 ): Array<{ track: FaceTrack; merged: FaceTrack[] }> {
   const byId = new Map(analysis.tracks.map((track) => [track.id, track]));
-  const parent = new Map<string, string>();
-  for (const [kept, merged] of merges) {
-    if (kept !== merged && byId.has(kept) && byId.has(merged)) parent.set(merged, kept);
-  }
-  const root = (id: string) => {
-    const seen = new Set<string>();
-    while (parent.has(id) && !seen.has(id)) {
-      seen.add(id);
-      id = parent.get(id)!;
-    }
-    return id;
-  };
+  const root = mergeRoot(analysis, merges);
   const groups = new Map<string, FaceTrack[]>();
   for (const track of analysis.tracks) {
     const top = root(track.id);
