@@ -4,15 +4,9 @@
 // FaceDetector (the BlazeFace short-range model with the metadata wasm/face-model adds), and
 // links what it finds into tracks. It reports each track's new sightings as it goes, so a
 // renderer can follow a few seconds behind.
+import { openInput } from './input.ts';
 import { FaceDetector } from '@mediapipe/tasks-vision';
-import {
-  ALL_FORMATS,
-  BlobSource,
-  Input,
-  UrlSource,
-  VideoSampleSink,
-  type VideoSample,
-} from 'mediabunny';
+import { VideoSampleSink, type VideoSample } from 'mediabunny';
 import { isFrameFormat, type FrameBuffer } from './raster.ts';
 import { changedSince, readRegion } from './sampling.ts';
 import type { Box, FaceTrack, TrackPoint } from './recipe.ts';
@@ -149,13 +143,7 @@ async function run(request: Extract<WorkerRequest, { type: 'start' }>): Promise<
   const { options } = request;
   const detector = await createDetector(request, options.lowScore);
   const helper = request.helperPort ? new ScanHelper(request.helperPort) : undefined;
-  const input = new Input({
-    source:
-      typeof request.source === 'string'
-        ? new UrlSource(request.source)
-        : new BlobSource(request.source),
-    formats: ALL_FORMATS,
-  });
+  const input = openInput(request.source);
   try {
     const track = await input.getPrimaryVideoTrack();
     if (!track) throw new Error('the file has no video track');

@@ -1,14 +1,8 @@
 // Browser only: "follow this object" on a video, decoding frames with mediabunny (WebCodecs) and
 // matching them with follow.ts. Only the search window of each frame is drawn and read back, at a
 // scale where the object is a few dozen pixels wide, so following costs little more than decoding.
-import {
-  ALL_FORMATS,
-  BlobSource,
-  Input,
-  UrlSource,
-  VideoSampleSink,
-  type VideoSample,
-} from 'mediabunny';
+import { openInput } from './input.ts';
+import { VideoSampleSink, type VideoSample } from 'mediabunny';
 import {
   keyframePoints,
   lumaOf,
@@ -54,13 +48,7 @@ export interface FollowResult {
 export async function followObject(request: FollowRequest): Promise<FollowResult> {
   const { start, until, signal, onProgress } = request;
   signal?.throwIfAborted();
-  const input = new Input({
-    source:
-      typeof request.source === 'string'
-        ? new UrlSource(request.source)
-        : new BlobSource(request.source),
-    formats: ALL_FORMATS,
-  });
+  const input = openInput(request.source);
   try {
     const track = await input.getPrimaryVideoTrack();
     if (!track) throw new Error('This file has no video to follow an object in.');

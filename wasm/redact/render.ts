@@ -3,18 +3,15 @@
 // to H.264 and muxed into an MP4 that streams out through positional writes — the source is read
 // in slices and the output never sits whole in memory, so a 2 GB file redacts like a small one.
 // Audio is copied untouched unless the recipe mutes, tones or removes it.
+import { openInput } from './input.ts';
 import {
-  ALL_FORMATS,
   AudioSample,
-  BlobSource,
   canEncodeAudio,
   Conversion,
-  Input,
   Mp4OutputFormat,
   Output,
   QUALITY_HIGH,
   StreamTarget,
-  UrlSource,
   VideoSample,
   type StreamTargetChunk,
 } from 'mediabunny';
@@ -101,10 +98,7 @@ export async function renderRedaction(options: RenderOptions): Promise<RenderRes
     onProgress: (fraction) => options.onProgress?.(converting(Math.round(fraction * 1000), 1000)),
   });
   if (options.signal?.aborted) throw new RedactionCancelled();
-  const input = new Input({
-    source: typeof source === 'string' ? new UrlSource(source) : new BlobSource(source),
-    formats: ALL_FORMATS,
-  });
+  const input = openInput(source);
   const recordedAt = options.recordedAt ? Date.parse(options.recordedAt) : NaN;
   const output = madeAt(
     Number.isNaN(recordedAt) ? NO_TIME : recordedAt,

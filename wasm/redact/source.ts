@@ -3,8 +3,8 @@
 // copy is made once per file and shared by analysis and rendering; boxes are fractions of the
 // frame, so they apply to the original just the same. Unlike the WebCodecs path, ffmpeg.wasm holds
 // its output in memory, so this fallback suits files of a few hundred megabytes, not gigabytes.
-import { ALL_FORMATS, BlobSource, Input, UrlSource } from 'mediabunny';
 import { makeProxy } from '../ffmpeg/make-proxy.ts';
+import { openInput } from './input.ts';
 
 const copies = new WeakMap<Blob, Promise<Blob>>();
 /** Copies of files read by address (the studio reads originals from the server), the last two. */
@@ -12,10 +12,7 @@ const copiesByUrl = new Map<string, Promise<Blob>>();
 
 /** Whether mediabunny can read the file and WebCodecs decode its video. */
 export async function canDecodeVideo(source: Blob | string): Promise<boolean> {
-  const input = new Input({
-    source: typeof source === 'string' ? new UrlSource(source) : new BlobSource(source),
-    formats: ALL_FORMATS,
-  });
+  const input = openInput(source);
   try {
     const track = await input.getPrimaryVideoTrack();
     return track !== null && (await track.canDecode());

@@ -1,6 +1,7 @@
 // One picture per face track (its surest, largest sighting), so people choose faces by looking at
 // them. Frames are decoded with mediabunny from the keyframe before each sighting.
-import { ALL_FORMATS, BlobSource, Input, UrlSource, VideoSampleSink } from 'mediabunny';
+import { openInput } from './input.ts';
+import { VideoSampleSink } from 'mediabunny';
 import { growBox } from './geometry.ts';
 import type { FaceAnalysis, FaceTrack, TrackPoint } from './recipe.ts';
 import { decodableSource } from './source.ts';
@@ -31,10 +32,7 @@ export function bestSighting(track: FaceTrack): TrackPoint | undefined {
 export async function trackThumbnails(options: ThumbnailOptions): Promise<Map<string, Blob>> {
   const size = options.size ?? 96;
   const source = await decodableSource(options.source, { signal: options.signal });
-  const input = new Input({
-    source: typeof source === 'string' ? new UrlSource(source) : new BlobSource(source),
-    formats: ALL_FORMATS,
-  });
+  const input = openInput(source);
   const pictures = new Map<string, Blob>();
   try {
     const video = await input.getPrimaryVideoTrack();
