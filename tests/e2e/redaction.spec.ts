@@ -22,7 +22,7 @@ import {
   test,
 } from './fixtures.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
-import { ffmpeg } from '../helpers/media-fixtures.ts';
+import { ffmpeg, greyFrame, meanDifference } from '../helpers/media-fixtures.ts';
 import { TestPeer } from '../helpers/sync-client.ts';
 import { readRecipe, readRenders, selectTracks } from '../../web/lib/shared/redaction-doc.ts';
 
@@ -67,17 +67,6 @@ async function shoot(page: Page, name: string): Promise<void> {
   if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
-/** The mean brightness difference between two grey frames over a box. */
-function difference(a: Buffer, b: Buffer, box: typeof FACE): number {
-  let sum = 0;
-  for (let y = box.y; y < box.y + box.h; y++) {
-    for (let x = box.x; x < box.x + box.w; x++) {
-      sum += Math.abs((a[y * 640 + x] ?? 0) - (b[y * 640 + x] ?? 0));
-    }
-  }
-  return sum / (box.w * box.h);
-}
-
 /**
  * Every packet of every stream (its time, size and MD5), as ffmpeg lists them: two files with the
  * same list hold the same video and sound, however the muxer laid them out and stamped them.
@@ -86,31 +75,6 @@ async function packetsOf(path: string): Promise<string> {
   const bin = process.env.FFMPEG_PATH ?? 'ffmpeg';
   const args = ['-v', 'error', '-i', path, '-map', '0', '-c', 'copy', '-f', 'framemd5', '-'];
   const { stdout } = await run(bin, args, { maxBuffer: 1 << 24 });
-  return stdout;
-}
-
-/** The frame at one second, as 640×360 grey bytes. */
-async function frameOf(path: string): Promise<Buffer> {
-  const bin = process.env.FFMPEG_PATH ?? 'ffmpeg';
-  const { stdout } = await run(
-    bin,
-    [
-      '-v',
-      'error',
-      '-ss',
-      '1',
-      '-i',
-      path,
-      '-frames:v',
-      '1',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'gray',
-      '-',
-    ],
-    { encoding: 'buffer', maxBuffer: 1 << 24 },
-  );
   return stdout;
 }
 
@@ -257,10 +221,10 @@ test('faces found and chosen, a redacted copy rendered into the case, linked to 
   expect(createHash('sha256').update(stored).digest('hex')).toBe(videoSha256);
   const copy = await fetchBlob(copySha256);
   await writeFile(join(dir, 'copy.mp4'), copy);
-  const before = await frameOf(join(dir, VIDEO));
-  const after = await frameOf(join(dir, 'copy.mp4'));
-  const onFace = difference(before, after, FACE);
-  const elsewhere = difference(before, after, BACKGROUND);
+  const before = await greyFrame(join(dir, VIDEO), 1);
+  const after = await greyFrame(join(dir, 'copy.mp4'), 1);
+  const onFace = meanDifference(before, after, 640, FACE);
+  const elsewhere = meanDifference(before, after, 640, BACKGROUND);
   expect(onFace, `face changed by ${onFace}, background by ${elsewhere}`).toBeGreaterThan(
     elsewhere * 3 + 4,
   );

@@ -187,3 +187,30 @@ function tiffWith(fields: ExifFields): Uint8Array {
   }
   return out;
 }
+
+/** One frame of a video, `seconds` in, as 8-bit grey bytes (width × height). */
+export async function greyFrame(path: string, seconds: number): Promise<Buffer> {
+  const bin = process.env.FFMPEG_PATH ?? 'ffmpeg';
+  const args = ['-v', 'error', '-ss', String(seconds), '-i', path, '-frames:v', '1'];
+  const { stdout } = await run(bin, [...args, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], {
+    encoding: 'buffer',
+    maxBuffer: 1 << 24,
+  });
+  return stdout;
+}
+
+/** Mean absolute difference of two grey frames `width` wide over a pixel rectangle. */
+export function meanDifference(
+  a: Buffer,
+  b: Buffer,
+  width: number,
+  box: { x: number; y: number; w: number; h: number },
+): number {
+  let sum = 0;
+  for (let y = box.y; y < box.y + box.h; y++) {
+    for (let x = box.x; x < box.x + box.w; x++) {
+      sum += Math.abs((a[y * width + x] ?? 0) - (b[y * width + x] ?? 0));
+    }
+  }
+  return sum / (box.w * box.h);
+}

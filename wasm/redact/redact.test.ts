@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { noiseBytes } from '../../tests/helpers/media-fixtures.ts';
+import { greyFrame, meanDifference, noiseBytes } from '../../tests/helpers/media-fixtures.ts';
 import { iou } from './tracker.ts';
 import { redact, UsageError, type CliOptions } from './cli.ts';
 import { DEFAULT_DETECTOR } from './detector-protocol.ts';
@@ -40,48 +40,6 @@ function options(out: string, change: Partial<CliOptions> = {}): CliOptions {
     quiet: true,
     ...change,
   };
-}
-
-/** One frame as 8-bit grey, width × height bytes. */
-async function greyFrame(path: string, seconds: number): Promise<Buffer> {
-  const { stdout } = await run(
-    FFMPEG,
-    [
-      '-loglevel',
-      'error',
-      '-ss',
-      String(seconds),
-      '-i',
-      path,
-      '-frames:v',
-      '1',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'gray',
-      '-',
-    ],
-    { encoding: 'buffer', maxBuffer: 1 << 24 },
-  );
-  return stdout;
-}
-
-/** Mean absolute difference of two grey frames over a pixel rectangle. */
-function difference(
-  a: Buffer,
-  b: Buffer,
-  width: number,
-  box: { x: number; y: number; w: number; h: number },
-): number {
-  let sum = 0;
-  let count = 0;
-  for (let y = box.y; y < box.y + box.h; y++) {
-    for (let x = box.x; x < box.x + box.w; x++) {
-      sum += Math.abs(a[y * width + x]! - b[y * width + x]!);
-      count++;
-    }
-  }
-  return sum / count;
 }
 
 /** Audio as mono 16-bit samples at 8 kHz. */
@@ -161,13 +119,13 @@ pipeline('finds the face in the fixture picture and blurs it, and nothing else',
   const before = await greyFrame(clip, 1);
   const after = await greyFrame(join(dir, 'auto.mp4'), 1);
   const face = { x: 177 + 20, y: 82 + 20, w: 55, h: 55 };
-  assert.ok(difference(before, after, 512, face) > 8, 'the face is changed');
+  assert.ok(meanDifference(before, after, 512, face) > 8, 'the face is changed');
   for (const corner of [
     { x: 0, y: 400, w: 100, h: 100 },
     { x: 400, y: 400, w: 100, h: 100 },
   ]) {
     assert.ok(
-      difference(before, after, 512, corner) < 3,
+      meanDifference(before, after, 512, corner) < 3,
       'far from the face the picture is as it was',
     );
   }
@@ -210,11 +168,11 @@ pipeline(
     const before = await greyFrame(clip, 1);
     const after = await greyFrame(join(dir, 'manual.mp4'), 1);
     assert.ok(
-      difference(before, after, 512, { x: 10, y: 420, w: 80, h: 80 }) > 20,
+      meanDifference(before, after, 512, { x: 10, y: 420, w: 80, h: 80 }) > 20,
       'the masked corner is filled',
     );
     assert.ok(
-      difference(before, after, 512, { x: 197, y: 102, w: 55, h: 55 }) < 3,
+      meanDifference(before, after, 512, { x: 197, y: 102, w: 55, h: 55 }) < 3,
       'the face is left alone',
     );
     const audio = await samples(join(dir, 'manual.mp4'));
@@ -260,11 +218,11 @@ pipeline(
     const before = await greyFrame(clip, 0.5);
     const after = await greyFrame(join(dir, 'avi.mp4'), 0.5);
     assert.ok(
-      difference(before, after, 512, { x: 197, y: 102, w: 55, h: 55 }) > 8,
+      meanDifference(before, after, 512, { x: 197, y: 102, w: 55, h: 55 }) > 8,
       'the face is changed',
     );
     assert.ok(
-      difference(before, after, 512, { x: 0, y: 400, w: 100, h: 100 }) < 4,
+      meanDifference(before, after, 512, { x: 0, y: 400, w: 100, h: 100 }) < 4,
       'the rest is not',
     );
   },
